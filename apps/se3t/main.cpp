@@ -1,0 +1,22 @@
+// se3t command line: a thin layer over the library. Each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "se3t: SE(3)-Transformers and Tensor Field Networks in C++.\n"
+      "Networks whose outputs rotate exactly with their 3D inputs."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "se3t 0.1.0");
+  se3t::cli::add_selfcheck_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}

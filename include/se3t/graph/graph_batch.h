@@ -1,0 +1,41 @@
+// A batch of graphs stored by concatenation (as DGL / PyG do), never padded (SPEC §1).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+namespace se3t {
+
+// Directed edges run src j -> dst i: node i aggregates messages from its neighbours j,
+// and the relative position of an edge is x_ij = pos[src] - pos[dst] = x_j - x_i.
+struct GraphBatch {
+  at::Tensor pos;        // [N, 3] float32/float64 node positions
+  at::Tensor src;        // [E] int64 source node j of each edge
+  at::Tensor dst;        // [E] int64 destination node i of each edge
+  at::Tensor graph_id;   // [N] int64 graph of each node, non-decreasing, in [0, num_graphs)
+  int64_t num_graphs = 0;
+  at::Tensor edge_attr;  // [E, A] scalar edge attributes (e.g. bond type, q_i q_j); may be undefined
+
+  int64_t num_nodes() const { return pos.defined() ? pos.size(0) : 0; }
+  int64_t num_edges() const { return src.defined() ? src.size(0) : 0; }
+  int64_t edge_attr_dim() const { return edge_attr.defined() ? edge_attr.size(1) : 0; }
+
+  // Throws se3t::Error naming the offending field for wrong shapes or dtypes, edge indices out
+  // of range, self-edges, edges across graphs, graph ids out of order, non-finite positions.
+  void validate() const;
+
+  // x_j - x_i for every edge, [E, 3]. Formed from the positions before any other arithmetic,
+  // so that large coordinates (1e4) lose no more precision than the subtraction itself.
+  at::Tensor relative_positions() const;
+
+  // Number of nodes in each graph, [num_graphs] int64.
+  at::Tensor graph_sizes() const;
+
+  // The same batch on another device / dtype (positions and edge attributes converted).
+  GraphBatch to(const at::TensorOptions& options) const;
+};
+
+// Concatenates graphs into one batch, offsetting their node indices and graph ids.
+GraphBatch concat_graphs(const std::vector<GraphBatch>& graphs);
+
+}  // namespace se3t

@@ -1,0 +1,29 @@
+#include "common/testing.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstdlib>
+
+namespace se3t::testing {
+
+at::Generator make_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+double relative_error(const at::Tensor& a, const at::Tensor& b) {
+  const double scale = b.abs().max().item<double>();
+  return (a - b).abs().max().item<double>() / std::max(scale, 1e-300);
+}
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+  return (a - b).abs().max().item<double>();
+}
+
+std::string source_dir() {
+  if (const char* env = std::getenv("SE3T_SOURCE_DIR")) return env;
+#ifdef SE3T_SOURCE_DIR
+  return SE3T_SOURCE_DIR;
+#else
+  return ".";
+#endif
+}
+
+}  // namespace se3t::testing

@@ -1,0 +1,20 @@
+// Shared helpers for the se3t tests: seeded randomness, error measures, data paths.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <string>
+
+namespace se3t::testing {
+
+// Deterministic CPU generator for a test (seeded per test so failures reproduce).
+at::Generator make_generator(uint64_t seed);
+
+// max |a - b| / max(|b|, tiny): the relative error measure used for equivariance checks.
+double relative_error(const at::Tensor& a, const at::Tensor& b);
+// max |a - b|.
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
+
+// Repository root (for data files), from the SE3T_SOURCE_DIR environment / compile definition.
+std::string source_dir();
+
+}  // namespace se3t::testing
