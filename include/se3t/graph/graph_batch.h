@@ -2,6 +2,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <string>
 #include <vector>
 
 namespace se3t {
@@ -9,12 +10,13 @@ namespace se3t {
 // Directed edges run src j -> dst i: node i aggregates messages from its neighbours j,
 // and the relative position of an edge is x_ij = pos[src] - pos[dst] = x_j - x_i.
 struct GraphBatch {
-  at::Tensor pos;        // [N, 3] float32/float64 node positions
-  at::Tensor src;        // [E] int64 source node j of each edge
-  at::Tensor dst;        // [E] int64 destination node i of each edge
-  at::Tensor graph_id;   // [N] int64 graph of each node, non-decreasing, in [0, num_graphs)
+  at::Tensor pos;       // [N, 3] float32/float64 node positions
+  at::Tensor src;       // [E] int64 source node j of each edge
+  at::Tensor dst;       // [E] int64 destination node i of each edge
+  at::Tensor graph_id;  // [N] int64 graph of each node, non-decreasing, in [0, num_graphs)
   int64_t num_graphs = 0;
-  at::Tensor edge_attr;  // [E, A] scalar edge attributes (e.g. bond type, q_i q_j); may be undefined
+  // [E, A] scalar edge attributes (e.g. bond type, q_i q_j); may be undefined.
+  at::Tensor edge_attr;
 
   int64_t num_nodes() const { return pos.defined() ? pos.size(0) : 0; }
   int64_t num_edges() const { return src.defined() ? src.size(0) : 0; }
@@ -36,6 +38,14 @@ struct GraphBatch {
 };
 
 // Concatenates graphs into one batch, offsetting their node indices and graph ids.
+// Every input is validated; positions must share dtype and device, and edge attributes
+// must be defined in all inputs or in none, with the same width.
 GraphBatch concat_graphs(const std::vector<GraphBatch>& graphs);
+
+// Checks the node fields alone as validate() does: pos [N, 3] float32/64 finite, graph_id [N]
+// int64 non-decreasing in [0, num_graphs), on pos's device. Messages start with `where`
+// followed by the field name (e.g. where = "knn_graph: " gives "knn_graph: pos: ...").
+void check_nodes(const at::Tensor& pos, const at::Tensor& graph_id, int64_t num_graphs,
+                 const std::string& where);
 
 }  // namespace se3t
