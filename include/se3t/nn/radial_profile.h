@@ -1,0 +1,33 @@
+// RadialProfile: the learned radial functions phi^{lk}_J(|x|) of the kernels (SPEC §3):
+// Linear -> LayerNorm -> ReLU -> Linear -> LayerNorm -> ReLU -> Linear.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+namespace se3t {
+
+struct RadialProfileOptions {
+  RadialProfileOptions(int64_t in_features, int64_t out_features)
+      : in_features_(in_features), out_features_(out_features) {}
+  TORCH_ARG(int64_t, in_features);   // 1 (the distance) + edge attribute width
+  TORCH_ARG(int64_t, out_features);  // all radial weights of a layer
+  TORCH_ARG(int64_t, hidden) = 32;   // the paper's width
+};
+
+class RadialProfileImpl : public torch::nn::Module {
+ public:
+  explicit RadialProfileImpl(const RadialProfileOptions& options);
+  // [E, in_features] -> [E, out_features]
+  at::Tensor forward(const at::Tensor& radial_input);
+  const RadialProfileOptions& options() const { return options_; }
+
+ private:
+  RadialProfileOptions options_;
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+  torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
+};
+TORCH_MODULE(RadialProfile);
+
+}  // namespace se3t

@@ -1,0 +1,164 @@
+#include "se3t/models/se3_transformer.h"
+
+#include <ATen/ATen.h>
+#include <torch/serialize/archive.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "se3t/util/check.h"
+
+namespace se3t {
+
+int64_t SE3TransformerOptions::max_degree() const {
+  return std::max({fiber_in.max_degree(), fiber_hidden.max_degree(), fiber_out.max_degree()});
+}
+
+void SE3TransformerOptions::validate() const {
+  SE3T_CHECK(!fiber_in.empty(), "model options: fiber_in must not be empty");
+  SE3T_CHECK(!fiber_out.empty(), "model options: fiber_out must not be empty");
+  SE3T_CHECK(num_layers >= 0, "model options: num_layers must be >= 0, got ", num_layers);
+  SE3T_CHECK(num_layers == 0 || !fiber_hidden.empty(),
+             "model options: fiber_hidden must not be empty");
+  SE3T_CHECK(num_heads >= 1, "model options: num_heads must be >= 1, got ", num_heads);
+  SE3T_CHECK(channels_div >= 1, "model options: channels_div must be >= 1, got ", channels_div);
+  SE3T_CHECK(radial_hidden >= 1, "model options: radial_hidden must be >= 1, got ",
+             radial_hidden);
+  SE3T_CHECK(edge_dim >= 0, "model options: edge_dim must be >= 0, got ", edge_dim);
+  SE3T_CHECK(pooling != Pooling::kMax || fiber_out.max_degree() == 0,
+             "model options: max pooling needs a degree-0 output fiber, got ", fiber_out.str());
+}
+
+std::string SE3TransformerOptions::to_text() const {
+  std::ostringstream out;
+  out << "fiber_in = " << fiber_in.str() << "\n"
+      << "fiber_hidden = " << fiber_hidden.str() << "\n"
+      << "fiber_out = " << fiber_out.str() << "\n"
+      << "num_layers = " << num_layers << "\n"
+      << "num_heads = " << num_heads << "\n"
+      << "channels_div = " << channels_div << "\n"
+      << "radial_hidden = " << radial_hidden << "\n"
+      << "edge_dim = " << edge_dim << "\n"
+      << "self_interaction = " << to_string(self_interaction) << "\n"
+      << "skip = " << to_string(skip) << "\n"
+      << "norm = " << (norm ? "true" : "false") << "\n"
+      << "pooling = " << to_string(pooling) << "\n"
+      << "attention = " << (attention ? "true" : "false") << "\n";
+  return out.str();
+}
+
+SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) {
+  SE3TransformerOptions o;
+  std::istringstream in(text);
+  std::string line;
+  auto as_int = [](const std::string& key, const std::string& v) {
+    try {
+      size_t used = 0;
+      const int64_t x = std::stoll(v, &used);
+      if (used == v.size()) return x;
+    } catch (const std::logic_error&) {
+    }
+    SE3T_CHECK(false, "model options: ", key, " must be an integer, got '", v, "'");
+    return int64_t{0};
+  };
+  auto as_bool = [](const std::string& key, const std::string& v) {
+    SE3T_CHECK(v == "true" || v == "false", "model options: ", key,
+               " must be true or false, got '", v, "'");
+    return v == "true";
+  };
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (line.empty() || eq == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t\r");
+      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+    };
+    const std::string key = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
+    if (key == "fiber_in") o.fiber_in = Fiber::parse(v);
+    else if (key == "fiber_hidden") o.fiber_hidden = Fiber::parse(v);
+    else if (key == "fiber_out") o.fiber_out = Fiber::parse(v);
+    else if (key == "num_layers") o.num_layers = as_int(key, v);
+    else if (key == "num_heads") o.num_heads = as_int(key, v);
+    else if (key == "channels_div") o.channels_div = as_int(key, v);
+    else if (key == "radial_hidden") o.radial_hidden = as_int(key, v);
+    else if (key == "edge_dim") o.edge_dim = as_int(key, v);
+    else if (key == "self_interaction") o.self_interaction = parse_self_interaction(v);
+    else if (key == "skip") o.skip = parse_skip(v);
+    else if (key == "norm") o.norm = as_bool(key, v);
+    else if (key == "pooling") o.pooling = parse_pooling(v);
+    else if (key == "attention") o.attention = as_bool(key, v);
+    else SE3T_CHECK(false, "model options: unknown key '", key, "'");
+  }
+  o.validate();
+  return o;
+}
+
+SE3TransformerImpl::SE3TransformerImpl(const SE3TransformerOptions& options) : options_(options) {
+  options.validate();
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  norms_ = register_module("norms", torch::nn::ModuleList());
+  Fiber current = options.fiber_in;
+  for (int64_t i = 0; i < options.num_layers; ++i) {
+    blocks_->push_back(AttentionBlockSE3(AttentionBlockSE3Options(current, options.fiber_hidden)
+                                             .attention(options.attention)
+                                             .num_heads(options.num_heads)
+                                             .channels_div(options.channels_div)
+                                             .edge_dim(options.edge_dim)
+                                             .radial_hidden(options.radial_hidden)
+                                             .skip(options.skip)
+                                             .self_interaction(options.self_interaction)));
+    if (options.norm) norms_->push_back(NormSE3(NormSE3Options(options.fiber_hidden)));
+    current = options.fiber_hidden;
+  }
+  final_ = register_module("final", ConvSE3(ConvSE3Options(current, options.fiber_out)
+                                                .edge_dim(options.edge_dim)
+                                                .radial_hidden(options.radial_hidden)
+                                                .self_interaction(!current.restricted_to(
+                                                    options.fiber_out).empty())));
+}
+
+Features SE3TransformerImpl::forward(const GraphBatch& graph, const Features& node_features) {
+  check_features(node_features, options_.fiber_in, graph.num_nodes(), "SE3Transformer: features");
+  // The basis and radial inputs are computed once and shared by every layer.
+  const EdgeGeometry geometry = edge_geometry(graph, options_.max_degree());
+  Features h = node_features;
+  for (size_t i = 0; i < blocks_->size(); ++i) {
+    h = blocks_->ptr<AttentionBlockSE3Impl>(i)->forward(h, geometry);
+    if (options_.norm) h = norms_->ptr<NormSE3Impl>(i)->forward(h);
+  }
+  h = final_->forward(h, geometry);
+  return pool_graphs(h, graph.graph_id, graph.num_graphs, options_.pooling);
+}
+
+TensorFieldNetworkImpl::TensorFieldNetworkImpl(SE3TransformerOptions options)
+    : SE3TransformerImpl([&] {
+        options.attention = false;
+        return options;
+      }()) {}
+
+void save_model(SE3TransformerImpl& model, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  archive.write("se3t_options", c10::IValue(model.options().to_text()));
+  model.save(archive);
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  SE3T_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_model: cannot rename ", tmp,
+             " to ", path);
+}
+
+SE3Transformer load_model(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    SE3T_CHECK(false, "load_model: cannot read checkpoint '", path, "': ", e.what_without_backtrace());
+  }
+  c10::IValue text;
+  SE3T_CHECK(archive.try_read("se3t_options", text) && text.isString(), "load_model: '", path,
+             "' is not an se3t checkpoint (no model options)");
+  SE3Transformer model(SE3TransformerOptions::from_text(text.toStringRef()));
+  model->load(archive);
+  return model;
+}
+
+}  // namespace se3t

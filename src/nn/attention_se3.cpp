@@ -1,0 +1,87 @@
+#include "se3t/nn/attention_se3.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "se3t/nn/segment_ops.h"
+#include "se3t/util/check.h"
+
+namespace se3t {
+
+namespace {
+// [rows, C_l, 2l+1] per degree -> [rows, H, sum_l (C_l / H)(2l+1)]: each head's slice of
+// every degree, flattened so one dot product covers all degrees of a head.
+at::Tensor split_heads(const Features& f, int64_t heads) {
+  std::vector<at::Tensor> parts;
+  for (const auto& [l, t] : f) parts.push_back(t.reshape({t.size(0), heads, -1}));
+  return at::cat(parts, 2);
+}
+}  // namespace
+
+AttentionSE3Impl::AttentionSE3Impl(const AttentionSE3Options& options) : options_(options) {
+  const int64_t H = options.num_heads();
+  SE3T_CHECK(H >= 1, "AttentionSE3: num_heads must be >= 1, got ", H);
+  SE3T_CHECK(options.channels_div() >= 1, "AttentionSE3: channels_div must be >= 1, got ",
+             options.channels_div());
+  for (const auto& [l, c] : options.fiber_value().entries()) {
+    SE3T_CHECK(c % H == 0, "AttentionSE3: ", c, " value channels of degree ", l,
+               " do not split into ", H, " heads");
+  }
+  fiber_key_ =
+      options.fiber_value().restricted_to(options.fiber_in()).divided(options.channels_div());
+  SE3T_CHECK(!fiber_key_.empty(), "AttentionSE3: keys need a degree shared by the input fiber ",
+             options.fiber_in().str(), " and the value fiber ", options.fiber_value().str());
+  for (const auto& [l, c] : fiber_key_.entries()) {
+    SE3T_CHECK(c % H == 0, "AttentionSE3: ", c, " key channels of degree ", l,
+               " do not split into ", H, " heads (value channels / channels_div)");
+  }
+  key_value_ = register_module(
+      "key_value", ConvSE3(ConvSE3Options(options.fiber_in(), options.fiber_value() + fiber_key_)
+                               .edge_dim(options.edge_dim())
+                               .radial_hidden(options.radial_hidden())));
+  query_ = register_module(
+      "query", LinearSE3(LinearSE3Options(options.fiber_in(), fiber_key_).bias(false)));
+}
+
+Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry& geometry) {
+  return forward(features, geometry, nullptr);
+}
+
+Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry& geometry,
+                                   at::Tensor* alpha_out) {
+  const int64_t H = options_.num_heads();
+  const Features kv = key_value_->edge_messages(features, geometry);
+  Features keys, values;
+  for (const auto& [l, t] : kv) {
+    const int64_t cv = options_.fiber_value().channels(l), ck = fiber_key_.channels(l);
+    if (cv > 0) values[l] = t.narrow(1, 0, cv);
+    if (ck > 0) keys[l] = t.narrow(1, cv, ck);
+  }
+
+  const int64_t E = geometry.num_edges(), N = geometry.num_nodes;
+  at::Tensor alpha;
+  if (options_.uniform_attention()) {
+    const at::Tensor ones = at::ones({E, H}, geometry.radial_input.options());
+    const at::Tensor degree = segment_sum(ones, geometry.dst, N).clamp_min(1);
+    alpha = ones / degree.index_select(0, geometry.dst);
+  } else {
+    const at::Tensor q = split_heads(query_->forward(features), H);  // [N, H, d]
+    const at::Tensor k = split_heads(keys, H);                       // [E, H, d]
+    const double scale = 1.0 / std::sqrt(double(k.size(2)));
+    const at::Tensor logits = (q.index_select(0, geometry.dst) * k).sum(-1) * scale;  // [E, H]
+    alpha = segment_softmax(logits, geometry.dst, N);
+  }
+  if (alpha_out) *alpha_out = alpha;
+
+  Features out;
+  for (const auto& [l, v] : values) {
+    const int64_t c = v.size(1);
+    const at::Tensor weighted =
+        (v.view({E, H, c / H, 2 * l + 1}) * alpha.view({E, H, 1, 1})).view({E, c, 2 * l + 1});
+    out[l] = segment_sum(weighted, geometry.dst, N);
+  }
+  return out;
+}
+
+}  // namespace se3t

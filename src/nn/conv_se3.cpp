@@ -1,0 +1,84 @@
+#include "se3t/nn/conv_se3.h"
+
+#include <ATen/ATen.h>
+
+#include "se3t/nn/segment_ops.h"
+#include "se3t/util/check.h"
+
+namespace se3t {
+
+ConvSE3Impl::ConvSE3Impl(const ConvSE3Options& options) : options_(options) {
+  SE3T_CHECK(!options.fiber_in().empty() && !options.fiber_out().empty(),
+             "ConvSE3: input and output fibers must not be empty, got ", options.fiber_in().str(),
+             " -> ", options.fiber_out().str());
+  SE3T_CHECK(options.edge_dim() >= 0, "ConvSE3: edge_dim must be >= 0, got ", options.edge_dim());
+  int64_t offset = 0;
+  for (const auto& [l, c_out] : options.fiber_out().entries()) {
+    int64_t cols = 0;
+    for (const auto& [k, c_in] : options.fiber_in().entries()) cols += c_in * num_basis_J(k, l);
+    columns_[l] = cols;
+    radial_blocks_[l] = {offset, c_out * cols};
+    offset += c_out * cols;
+  }
+  radial_ = register_module(
+      "radial", RadialProfile(RadialProfileOptions(1 + options.edge_dim(), offset)
+                                  .hidden(options.radial_hidden())));
+  if (options.self_interaction()) {
+    const Fiber shared = options.fiber_out().restricted_to(options.fiber_in());
+    SE3T_CHECK(!shared.empty(), "ConvSE3: self-interaction needs a degree in both fibers, got ",
+               options.fiber_in().str(), " -> ", options.fiber_out().str());
+    self_ = register_module(
+        "self_interaction",
+        LinearSE3(LinearSE3Options(options.fiber_in(), shared).bias(false)));
+  }
+}
+
+Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry& geometry) {
+  check_features(features, options_.fiber_in(), geometry.num_nodes, "ConvSE3: features");
+  SE3T_CHECK(geometry.edge_dim() == options_.edge_dim(), "ConvSE3: the graph has ",
+             geometry.edge_dim(), " edge attributes but the layer was built for ",
+             options_.edge_dim());
+  SE3T_CHECK(geometry.basis.max_degree_in() >= options_.fiber_in().max_degree() &&
+                 geometry.basis.max_degree_out() >= options_.fiber_out().max_degree(),
+             "ConvSE3: the edge basis covers degrees up to ", geometry.basis.max_degree_in(),
+             " but the layer needs ", options_.fiber_in().str(), " -> ",
+             options_.fiber_out().str());
+  const int64_t E = geometry.num_edges();
+  const at::Tensor radial = radial_->forward(geometry.radial_input);  // [E, all weights]
+
+  // Source features of every edge, gathered once per input degree.
+  std::map<int64_t, at::Tensor> source;
+  for (const auto& [k, t] : features) source[k] = t.index_select(0, geometry.src);
+
+  Features out;
+  for (const auto& [l, c_out] : options_.fiber_out().entries()) {
+    // Contract each input degree with the basis: [E, C_k, 2k+1] x [E, 2k+1, nJ (2l+1)]
+    // -> [E, C_k nJ, 2l+1], then stack all input degrees along the (channel, J) axis.
+    std::vector<at::Tensor> parts;
+    for (const auto& [k, c_in] : options_.fiber_in().entries()) {
+      parts.push_back(at::bmm(source[k], geometry.basis.at(k, l))
+                          .view({E, c_in * num_basis_J(k, l), 2 * l + 1}));
+    }
+    const at::Tensor stacked = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
+    const auto [offset, width] = radial_blocks_[l];
+    const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
+    out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]
+  }
+  return out;
+}
+
+Features ConvSE3Impl::forward(const Features& features, const EdgeGeometry& geometry) {
+  Features messages = edge_messages(features, geometry);
+  Features out;
+  for (auto& [l, m] : messages) {
+    out[l] = options_.aggregation() == Aggregation::kMean
+                 ? segment_mean(m, geometry.dst, geometry.num_nodes)
+                 : segment_sum(m, geometry.dst, geometry.num_nodes);
+  }
+  if (self_) {
+    for (auto& [l, t] : self_->forward(features)) out[l] = out[l] + t;
+  }
+  return out;
+}
+
+}  // namespace se3t
