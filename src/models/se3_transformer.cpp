@@ -22,8 +22,7 @@ void SE3TransformerOptions::validate() const {
              "model options: fiber_hidden must not be empty");
   SE3T_CHECK(num_heads >= 1, "model options: num_heads must be >= 1, got ", num_heads);
   SE3T_CHECK(channels_div >= 1, "model options: channels_div must be >= 1, got ", channels_div);
-  SE3T_CHECK(radial_hidden >= 1, "model options: radial_hidden must be >= 1, got ",
-             radial_hidden);
+  SE3T_CHECK(radial_hidden >= 1, "model options: radial_hidden must be >= 1, got ", radial_hidden);
   SE3T_CHECK(edge_dim >= 0, "model options: edge_dim must be >= 0, got ", edge_dim);
   SE3T_CHECK(pooling != Pooling::kMax || fiber_out.max_degree() == 0,
              "model options: max pooling needs a degree-0 output fiber, got ", fiber_out.str());
@@ -62,8 +61,8 @@ SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) 
     return int64_t{0};
   };
   auto as_bool = [](const std::string& key, const std::string& v) {
-    SE3T_CHECK(v == "true" || v == "false", "model options: ", key,
-               " must be true or false, got '", v, "'");
+    SE3T_CHECK(v == "true" || v == "false", "model options: ", key, " must be true or false, got '",
+               v, "'");
     return v == "true";
   };
   while (std::getline(in, line)) {
@@ -74,20 +73,34 @@ SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) 
       return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
     };
     const std::string key = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
-    if (key == "fiber_in") o.fiber_in = Fiber::parse(v);
-    else if (key == "fiber_hidden") o.fiber_hidden = Fiber::parse(v);
-    else if (key == "fiber_out") o.fiber_out = Fiber::parse(v);
-    else if (key == "num_layers") o.num_layers = as_int(key, v);
-    else if (key == "num_heads") o.num_heads = as_int(key, v);
-    else if (key == "channels_div") o.channels_div = as_int(key, v);
-    else if (key == "radial_hidden") o.radial_hidden = as_int(key, v);
-    else if (key == "edge_dim") o.edge_dim = as_int(key, v);
-    else if (key == "self_interaction") o.self_interaction = parse_self_interaction(v);
-    else if (key == "skip") o.skip = parse_skip(v);
-    else if (key == "norm") o.norm = as_bool(key, v);
-    else if (key == "pooling") o.pooling = parse_pooling(v);
-    else if (key == "attention") o.attention = as_bool(key, v);
-    else SE3T_CHECK(false, "model options: unknown key '", key, "'");
+    if (key == "fiber_in")
+      o.fiber_in = Fiber::parse(v);
+    else if (key == "fiber_hidden")
+      o.fiber_hidden = Fiber::parse(v);
+    else if (key == "fiber_out")
+      o.fiber_out = Fiber::parse(v);
+    else if (key == "num_layers")
+      o.num_layers = as_int(key, v);
+    else if (key == "num_heads")
+      o.num_heads = as_int(key, v);
+    else if (key == "channels_div")
+      o.channels_div = as_int(key, v);
+    else if (key == "radial_hidden")
+      o.radial_hidden = as_int(key, v);
+    else if (key == "edge_dim")
+      o.edge_dim = as_int(key, v);
+    else if (key == "self_interaction")
+      o.self_interaction = parse_self_interaction(v);
+    else if (key == "skip")
+      o.skip = parse_skip(v);
+    else if (key == "norm")
+      o.norm = as_bool(key, v);
+    else if (key == "pooling")
+      o.pooling = parse_pooling(v);
+    else if (key == "attention")
+      o.attention = as_bool(key, v);
+    else
+      SE3T_CHECK(false, "model options: unknown key '", key, "'");
   }
   o.validate();
   return o;
@@ -110,11 +123,11 @@ SE3TransformerImpl::SE3TransformerImpl(const SE3TransformerOptions& options) : o
     if (options.norm) norms_->push_back(NormSE3(NormSE3Options(options.fiber_hidden)));
     current = options.fiber_hidden;
   }
-  final_ = register_module("final", ConvSE3(ConvSE3Options(current, options.fiber_out)
-                                                .edge_dim(options.edge_dim)
-                                                .radial_hidden(options.radial_hidden)
-                                                .self_interaction(!current.restricted_to(
-                                                    options.fiber_out).empty())));
+  final_ = register_module(
+      "final", ConvSE3(ConvSE3Options(current, options.fiber_out)
+                           .edge_dim(options.edge_dim)
+                           .radial_hidden(options.radial_hidden)
+                           .self_interaction(!current.restricted_to(options.fiber_out).empty())));
 }
 
 Features SE3TransformerImpl::forward(const GraphBatch& graph, const Features& node_features) {
@@ -142,8 +155,8 @@ void save_model(SE3TransformerImpl& model, const std::string& path) {
   model.save(archive);
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
-  SE3T_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_model: cannot rename ", tmp,
-             " to ", path);
+  SE3T_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_model: cannot rename ", tmp, " to ",
+             path);
 }
 
 SE3Transformer load_model(const std::string& path) {
@@ -151,7 +164,8 @@ SE3Transformer load_model(const std::string& path) {
   try {
     archive.load_from(path);
   } catch (const c10::Error& e) {
-    SE3T_CHECK(false, "load_model: cannot read checkpoint '", path, "': ", e.what_without_backtrace());
+    SE3T_CHECK(false, "load_model: cannot read checkpoint '", path,
+               "': ", e.what_without_backtrace());
   }
   c10::IValue text;
   SE3T_CHECK(archive.try_read("se3t_options", text) && text.isString(), "load_model: '", path,

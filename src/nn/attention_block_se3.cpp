@@ -20,7 +20,9 @@ SelfInteraction parse_self_interaction(const std::string& name) {
   return SelfInteraction::kLinear;
 }
 
-std::string to_string(Skip s) { return s == Skip::kCat ? "cat" : "add"; }
+std::string to_string(Skip s) {
+  return s == Skip::kCat ? "cat" : "add";
+}
 std::string to_string(SelfInteraction s) {
   return s == SelfInteraction::kLinear ? "linear" : "attentive";
 }
@@ -30,23 +32,24 @@ AttentionBlockSE3Impl::AttentionBlockSE3Impl(const AttentionBlockSE3Options& o) 
   // [messages (+ skip)] to the output fiber.
   const Fiber mid = o.fiber_out();
   if (o.attention()) {
-    attention_ = register_module(
-        "attention", AttentionSE3(AttentionSE3Options(o.fiber_in(), mid)
-                                      .num_heads(o.num_heads())
-                                      .channels_div(o.channels_div())
-                                      .edge_dim(o.edge_dim())
-                                      .radial_hidden(o.radial_hidden())));
+    attention_ = register_module("attention", AttentionSE3(AttentionSE3Options(o.fiber_in(), mid)
+                                                               .num_heads(o.num_heads())
+                                                               .channels_div(o.channels_div())
+                                                               .edge_dim(o.edge_dim())
+                                                               .radial_hidden(o.radial_hidden())));
   } else {
     conv_ = register_module("conv", ConvSE3(ConvSE3Options(o.fiber_in(), mid)
                                                 .edge_dim(o.edge_dim())
                                                 .radial_hidden(o.radial_hidden())));
   }
+  // The input degrees the skip connection carries (a named Fiber: entries() of a temporary
+  // would dangle in the loop below).
+  const Fiber skipped = o.fiber_in().restricted_to(mid);
   Fiber projected_in = mid;
   if (o.skip() == Skip::kCat) {
-    const Fiber skipped = o.fiber_in().restricted_to(mid);
     projected_in = mid + skipped;
   } else {
-    for (const auto& [l, c] : o.fiber_in().restricted_to(mid).entries()) {
+    for (const auto& [l, c] : skipped.entries()) {
       SE3T_CHECK(c == mid.channels(l), "AttentionBlockSE3: skip 'add' needs equal channels, ",
                  "but degree ", l, " has ", c, " in and ", mid.channels(l), " out; use 'cat'");
     }

@@ -17,8 +17,7 @@ AttentiveSelfInteractionImpl::AttentiveSelfInteractionImpl(
     const int64_t c_in = options.fiber_in().channels(l);
     SE3T_CHECK(c_in > 0, "AttentiveSelfInteraction: output degree ", l,
                " is missing from the input fiber ", options.fiber_in().str());
-    torch::nn::Sequential mlp(torch::nn::Linear(c_in * c_in, options.hidden()),
-                              torch::nn::ReLU(),
+    torch::nn::Sequential mlp(torch::nn::Linear(c_in * c_in, options.hidden()), torch::nn::ReLU(),
                               torch::nn::Linear(options.hidden(), c_out * c_in));
     mlps_.emplace(l, register_module("mlp_" + std::to_string(l), mlp));
   }
@@ -37,8 +36,8 @@ Features AttentiveSelfInteractionImpl::forward(const Features& features) {
     const int64_t n = f.size(0);
     // Invariant Gram matrix of the node's channels, scaled by 1/(2l+1) to be O(1) per degree.
     const at::Tensor gram = at::matmul(f, f.transpose(1, 2)) / double(2 * l + 1);
-    const at::Tensor w =
-        mlp->forward(gram.reshape({n, c_in * c_in})).view({n, c_out, c_in}) / std::sqrt(double(c_in));
+    const at::Tensor w = mlp->forward(gram.reshape({n, c_in * c_in})).view({n, c_out, c_in}) /
+                         std::sqrt(double(c_in));
     out[l] = at::bmm(w, f);
   }
   return out;

@@ -21,15 +21,15 @@ ConvSE3Impl::ConvSE3Impl(const ConvSE3Options& options) : options_(options) {
     offset += c_out * cols;
   }
   radial_ = register_module(
-      "radial", RadialProfile(RadialProfileOptions(1 + options.edge_dim(), offset)
-                                  .hidden(options.radial_hidden())));
+      "radial",
+      RadialProfile(
+          RadialProfileOptions(1 + options.edge_dim(), offset).hidden(options.radial_hidden())));
   if (options.self_interaction()) {
     const Fiber shared = options.fiber_out().restricted_to(options.fiber_in());
     SE3T_CHECK(!shared.empty(), "ConvSE3: self-interaction needs a degree in both fibers, got ",
                options.fiber_in().str(), " -> ", options.fiber_out().str());
-    self_ = register_module(
-        "self_interaction",
-        LinearSE3(LinearSE3Options(options.fiber_in(), shared).bias(false)));
+    self_ = register_module("self_interaction",
+                            LinearSE3(LinearSE3Options(options.fiber_in(), shared).bias(false)));
   }
 }
 

@@ -21,8 +21,7 @@ void check_features(const Features& f, const Fiber& fiber, int64_t rows, const s
   const at::Tensor* first = nullptr;
   for (const auto& [l, c] : fiber.entries()) {
     auto it = f.find(l);
-    SE3T_CHECK(it != f.end(), name, ": missing degree ", l, " (expected fiber ", fiber.str(),
-               ")");
+    SE3T_CHECK(it != f.end(), name, ": missing degree ", l, " (expected fiber ", fiber.str(), ")");
     const at::Tensor& t = it->second;
     const std::string what = name + "[degree " + std::to_string(l) + "]";
     check_floating(t, what);

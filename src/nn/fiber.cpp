@@ -40,7 +40,9 @@ std::vector<int64_t> Fiber::degrees() const {
   return d;
 }
 
-int64_t Fiber::max_degree() const { return entries_.empty() ? -1 : entries_.rbegin()->first; }
+int64_t Fiber::max_degree() const {
+  return entries_.empty() ? -1 : entries_.rbegin()->first;
+}
 
 int64_t Fiber::num_features() const {
   int64_t n = 0;

@@ -27,8 +27,8 @@ real factorial(int64_t n) {
 real wigner_3j(int64_t j1, int64_t j2, int64_t j3, int64_t m1, int64_t m2, int64_t m3) {
   if (m1 + m2 + m3 != 0) return 0;
   if (std::abs(m1) > j1 || std::abs(m2) > j2 || std::abs(m3) > j3) return 0;
-  const real delta = factorial(j1 + j2 - j3) * factorial(j1 - j2 + j3) *
-                     factorial(-j1 + j2 + j3) / factorial(j1 + j2 + j3 + 1);
+  const real delta = factorial(j1 + j2 - j3) * factorial(j1 - j2 + j3) * factorial(-j1 + j2 + j3) /
+                     factorial(j1 + j2 + j3 + 1);
   const real pre = std::sqrt(delta * factorial(j1 + m1) * factorial(j1 - m1) * factorial(j2 + m2) *
                              factorial(j2 - m2) * factorial(j3 + m3) * factorial(j3 - m3));
   const int64_t kmin = std::max<int64_t>({0, j2 - j3 - m1, j1 - j3 + m2});
@@ -127,8 +127,8 @@ std::map<Key, at::Tensor> cache;
 
 const at::Tensor& cached(int64_t l1, int64_t l2, int64_t l3, at::ScalarType dtype,
                          const at::Device& device) {
-  SE3T_CHECK(l1 >= 0 && l2 >= 0 && l3 >= 0, "clebsch_gordan: degrees must be >= 0, got (", l1,
-             ", ", l2, ", ", l3, ")");
+  SE3T_CHECK(l1 >= 0 && l2 >= 0 && l3 >= 0, "clebsch_gordan: degrees must be >= 0, got (", l1, ", ",
+             l2, ", ", l3, ")");
   SE3T_CHECK(triangle(l1, l2, l3), "clebsch_gordan: (", l1, ", ", l2, ", ", l3,
              ") violate the triangle rule |l1-l2| <= l3 <= l1+l2: no coupling tensor exists");
   std::lock_guard<std::mutex> lock(cache_mutex);

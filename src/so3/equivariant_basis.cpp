@@ -68,8 +68,8 @@ EquivariantBasis::EquivariantBasis(const at::Tensor& x, int64_t max_degree_in,
 const at::Tensor& EquivariantBasis::at(int64_t k, int64_t l) const {
   auto it = basis_.find({k, l});
   SE3T_CHECK(it != basis_.end(), "EquivariantBasis::at: no basis for input degree ", k,
-             " and output degree ", l, " (built for degrees in <= ", max_in_, ", out <= ",
-             max_out_, ")");
+             " and output degree ", l, " (built for degrees in <= ", max_in_, ", out <= ", max_out_,
+             ")");
   return it->second;
 }
 

@@ -28,9 +28,10 @@ at::Tensor quaternion_to_matrix(const at::Tensor& q) {
   const at::Tensor u = q / norm;
   const at::Tensor w = u.select(-1, 0), x = u.select(-1, 1), y = u.select(-1, 2),
                    z = u.select(-1, 3);
-  std::vector<at::Tensor> e = {1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-                               2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-                               2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)};
+  std::vector<at::Tensor> e = {
+      1 - 2 * (y * y + z * z), 2 * (x * y - z * w),     2 * (x * z + y * w),
+      2 * (x * y + z * w),     1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+      2 * (x * z - y * w),     2 * (y * z + x * w),     1 - 2 * (x * x + y * y)};
   auto sizes = q.sizes().vec();
   sizes.back() = 3;
   sizes.push_back(3);
@@ -54,9 +55,15 @@ at::Tensor axis_rotation(const at::Tensor& angle, int axis) {
 }
 }  // namespace
 
-at::Tensor rotation_x(const at::Tensor& angle) { return axis_rotation(angle, 0); }
-at::Tensor rotation_y(const at::Tensor& angle) { return axis_rotation(angle, 1); }
-at::Tensor rotation_z(const at::Tensor& angle) { return axis_rotation(angle, 2); }
+at::Tensor rotation_x(const at::Tensor& angle) {
+  return axis_rotation(angle, 0);
+}
+at::Tensor rotation_y(const at::Tensor& angle) {
+  return axis_rotation(angle, 1);
+}
+at::Tensor rotation_z(const at::Tensor& angle) {
+  return axis_rotation(angle, 2);
+}
 
 at::Tensor euler_angles_to_matrix(const at::Tensor& alpha, const at::Tensor& beta,
                                   const at::Tensor& gamma) {

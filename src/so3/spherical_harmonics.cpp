@@ -22,8 +22,8 @@ double normalisation(int64_t l, int64_t m) {
 
 at::Tensor spherical_harmonics(const at::Tensor& x, int64_t lmax) {
   check_floating(x, "spherical_harmonics: x");
-  SE3T_CHECK(x.dim() >= 1 && x.size(-1) == 3, "spherical_harmonics: x: expected shape [..., 3], got ",
-             describe(x));
+  SE3T_CHECK(x.dim() >= 1 && x.size(-1) == 3,
+             "spherical_harmonics: x: expected shape [..., 3], got ", describe(x));
   SE3T_CHECK(lmax >= 0, "spherical_harmonics: lmax: expected a degree >= 0, got ", lmax);
 
   // Unit vector u = x/|x|, and u = 0 for the zero vector. The masked square root keeps the
@@ -57,7 +57,7 @@ at::Tensor spherical_harmonics(const at::Tensor& x, int64_t lmax) {
   double double_factorial = 1.0;  // (2m-1)!!
   for (int64_t m = 0; m <= lmax; ++m) {
     if (m > 0) double_factorial *= static_cast<double>(2 * m - 1);
-    at::Tensor q_prev2;                                      // Q_{l-2}^m
+    at::Tensor q_prev2;                                       // Q_{l-2}^m
     at::Tensor q_prev = at::full_like(xp, double_factorial);  // Q_m^m
     for (int64_t l = m; l <= lmax; ++l) {
       at::Tensor q;

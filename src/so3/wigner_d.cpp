@@ -32,8 +32,8 @@ at::Tensor fibonacci_sphere(int64_t n) {
 }
 
 struct Fit {
-  at::Tensor points;   // [n, 3]
-  at::Tensor pinv;     // [2l+1, n]: pseudo-inverse of Y^l(points)
+  at::Tensor points;  // [n, 3]
+  at::Tensor pinv;    // [2l+1, n]: pseudo-inverse of Y^l(points)
 };
 
 // The point set and pseudo-inverse for degree l, computed once in float64.

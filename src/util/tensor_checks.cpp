@@ -32,7 +32,10 @@ void check_shape(const at::Tensor& t, const std::vector<int64_t>& sizes, const s
     want << "[";
     for (size_t i = 0; i < sizes.size(); ++i) {
       want << (i ? ", " : "");
-      if (sizes[i] < 0) want << "*"; else want << sizes[i];
+      if (sizes[i] < 0)
+        want << "*";
+      else
+        want << sizes[i];
     }
     want << "]";
     SE3T_CHECK(false, name, ": expected shape ", want.str(), ", got ", describe(t));

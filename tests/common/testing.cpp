@@ -6,7 +6,9 @@
 
 namespace se3t::testing {
 
-at::Generator make_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+at::Generator make_generator(uint64_t seed) {
+  return at::make_generator<at::CPUGeneratorImpl>(seed);
+}
 
 double relative_error(const at::Tensor& a, const at::Tensor& b) {
   const double scale = b.abs().max().item<double>();

@@ -17,8 +17,7 @@ GraphBatch random_graphs(const std::vector<int64_t>& sizes, at::ScalarType dtype
     total += sizes[g];
   }
   const at::Tensor pos = (at::randn({total, 3}, gen, at::kDouble) * scale).to(dtype);
-  GraphBatch b =
-      fully_connected_graph(pos, at::cat(ids), static_cast<int64_t>(sizes.size()));
+  GraphBatch b = fully_connected_graph(pos, at::cat(ids), static_cast<int64_t>(sizes.size()));
   if (edge_dim > 0) {
     b.edge_attr = at::randn({b.num_edges(), edge_dim}, gen, at::kDouble).to(dtype);
   }
@@ -44,7 +43,8 @@ Features rotate_features(const Features& f, const at::Tensor& R) {
 
 GraphBatch transform_graph(const GraphBatch& g, const at::Tensor& R, const at::Tensor& t) {
   GraphBatch out = g;
-  out.pos = at::matmul(g.pos, R.to(g.pos.scalar_type()).transpose(0, 1)) + t.to(g.pos.scalar_type());
+  out.pos =
+      at::matmul(g.pos, R.to(g.pos.scalar_type()).transpose(0, 1)) + t.to(g.pos.scalar_type());
   return out;
 }
 

@@ -38,7 +38,8 @@ TEST(Properties, NodePermutationEquivariance) {
     const GraphBatch g = random_graphs({9, 7}, at::kDouble, gen);
     const Features f = random_features(model->options().fiber_in, g.num_nodes(), at::kDouble, gen);
     // Permute within graphs (graph ids must stay non-decreasing): reverse each graph's nodes.
-    const at::Tensor perm = at::cat({at::arange(8, -1, -1, at::kLong), at::arange(15, 8, -1, at::kLong)});
+    const at::Tensor perm =
+        at::cat({at::arange(8, -1, -1, at::kLong), at::arange(15, 8, -1, at::kLong)});
     const Features out = model->forward(g, f);
     const Features out_perm =
         model->forward(testing::permute_graph(g, perm), testing::permute_rows(f, perm));
@@ -110,10 +111,10 @@ TEST(Properties, UniformAttentionEqualsMeanConvolution) {
 TEST(Properties, CoincidentPointsIsolatedNodesAndOneNodeGraphsStayFinite) {
   auto gen = testing::make_generator(5);
   // Graph 0: three nodes, two at the same position; graph 1: a single node.
-  const at::Tensor pos = at::tensor({0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0},
-                                    at::kDouble)
-                             .view({4, 3})
-                             .requires_grad_();
+  const at::Tensor pos =
+      at::tensor({0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0}, at::kDouble)
+          .view({4, 3})
+          .requires_grad_();
   const at::Tensor gid = at::tensor({0, 0, 0, 1}, at::kLong);
   GraphBatch g = fully_connected_graph(pos, gid, 2);
   for (const bool attention : {true, false}) {
@@ -185,8 +186,11 @@ TEST(Properties, BadInputRaisesClearErrors) {
   Features wrong_rows = random_features(model->options().fiber_in, 4, at::kDouble, gen);
   expect_error([&] { model->forward(g, wrong_rows); }, "expected shape");
 
-  expect_error([] { AttentionSE3(AttentionSE3Options(Fiber{{0, 4}}, Fiber{{0, 6}}).num_heads(4)); },
-               "heads");
+  expect_error(
+      [] {
+        AttentionSE3(AttentionSE3Options(Fiber{{0, 4}}, Fiber{{0, 6}}).num_heads(4));
+      },
+      "heads");
   expect_error([] { Fiber::parse("{0:4,x}"); }, "Fiber::parse");
   expect_error([] { SE3TransformerOptions::from_text("num_layers = two"); }, "num_layers");
 }

@@ -23,14 +23,14 @@ struct SE3TransformerOptions {
   Fiber fiber_out{{0, 1}};
   int64_t num_layers = 4;
   int64_t num_heads = 2;
-  int64_t channels_div = 2;   // key/query channels = hidden channels / channels_div
+  int64_t channels_div = 2;  // key/query channels = hidden channels / channels_div
   int64_t radial_hidden = 32;
-  int64_t edge_dim = 0;       // scalar edge attributes per edge
+  int64_t edge_dim = 0;  // scalar edge attributes per edge
   SelfInteraction self_interaction = SelfInteraction::kLinear;
   Skip skip = Skip::kCat;
-  bool norm = true;           // NormSE3 after every block
+  bool norm = true;  // NormSE3 after every block
   Pooling pooling = Pooling::kNone;
-  bool attention = true;      // false: Tensor Field Network (ConvSE3 in place of attention)
+  bool attention = true;  // false: Tensor Field Network (ConvSE3 in place of attention)
 
   // Highest degree any layer uses: the edge basis is built up to it once per forward pass.
   int64_t max_degree() const;

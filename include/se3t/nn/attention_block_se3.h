@@ -15,7 +15,7 @@ namespace se3t {
 enum class Skip { kCat, kAdd };
 enum class SelfInteraction { kLinear, kAttentive };
 
-Skip parse_skip(const std::string& name);                          // "cat" | "add"
+Skip parse_skip(const std::string& name);                         // "cat" | "add"
 SelfInteraction parse_self_interaction(const std::string& name);  // "linear" | "attentive"
 std::string to_string(Skip s);
 std::string to_string(SelfInteraction s);

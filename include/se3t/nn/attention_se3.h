@@ -16,7 +16,7 @@ struct AttentionSE3Options {
   AttentionSE3Options(Fiber fiber_in, Fiber fiber_value)
       : fiber_in_(std::move(fiber_in)), fiber_value_(std::move(fiber_value)) {}
   TORCH_ARG(Fiber, fiber_in);
-  TORCH_ARG(Fiber, fiber_value);      // output fiber
+  TORCH_ARG(Fiber, fiber_value);  // output fiber
   TORCH_ARG(int64_t, num_heads) = 1;
   // Keys and queries carry the value degrees that are also input degrees, with
   // value channels / channels_div channels (NVIDIA's "channels_div").

@@ -21,7 +21,7 @@ struct ConvSE3Options {
       : fiber_in_(std::move(fiber_in)), fiber_out_(std::move(fiber_out)) {}
   TORCH_ARG(Fiber, fiber_in);
   TORCH_ARG(Fiber, fiber_out);
-  TORCH_ARG(int64_t, edge_dim) = 0;        // scalar edge attributes fed to the radial MLP
+  TORCH_ARG(int64_t, edge_dim) = 0;  // scalar edge attributes fed to the radial MLP
   TORCH_ARG(int64_t, radial_hidden) = 32;
   TORCH_ARG(bool, self_interaction) = false;  // add W^{ll} f_i^l (degrees in both fibers)
   TORCH_ARG(Aggregation, aggregation) = Aggregation::kSum;

@@ -9,11 +9,11 @@
 namespace se3t {
 
 struct EdgeGeometry {
-  at::Tensor src, dst;       // [E] int64: messages flow src j -> dst i
+  at::Tensor src, dst;  // [E] int64: messages flow src j -> dst i
   int64_t num_nodes = 0;
-  at::Tensor distance;       // [E, 1] |x_ij| (0 for coincident points, with zero gradient)
-  at::Tensor radial_input;   // [E, 1 + A]: |x_ij| then the graph's edge attributes
-  EquivariantBasis basis;    // pairs (k, l) for k, l <= max_degree
+  at::Tensor distance;      // [E, 1] |x_ij| (0 for coincident points, with zero gradient)
+  at::Tensor radial_input;  // [E, 1 + A]: |x_ij| then the graph's edge attributes
+  EquivariantBasis basis;   // pairs (k, l) for k, l <= max_degree
 
   int64_t num_edges() const { return src.size(0); }
   int64_t edge_dim() const { return radial_input.size(1) - 1; }

@@ -13,7 +13,7 @@ struct LinearSE3Options {
   LinearSE3Options(Fiber fiber_in, Fiber fiber_out)
       : fiber_in_(std::move(fiber_in)), fiber_out_(std::move(fiber_out)) {}
   TORCH_ARG(Fiber, fiber_in);
-  TORCH_ARG(Fiber, fiber_out);  // each output degree must be present in fiber_in
+  TORCH_ARG(Fiber, fiber_out);   // each output degree must be present in fiber_in
   TORCH_ARG(bool, bias) = true;  // degree-0 bias
 };
 

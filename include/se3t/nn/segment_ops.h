@@ -15,7 +15,6 @@ at::Tensor segment_max(const at::Tensor& values, const at::Tensor& index, int64_
 // Softmax of logits [E, ...] over the edges sharing index[e] (each node's incoming edges),
 // with the per-segment maximum subtracted first so large logits cannot overflow. Segments
 // with no edges simply receive no weights: no NaN anywhere.
-at::Tensor segment_softmax(const at::Tensor& logits, const at::Tensor& index,
-                           int64_t num_segments);
+at::Tensor segment_softmax(const at::Tensor& logits, const at::Tensor& index, int64_t num_segments);
 
 }  // namespace se3t

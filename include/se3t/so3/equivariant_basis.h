@@ -1,7 +1,8 @@
 // The equivariant kernel basis of SPEC §2 (the paper's eq. 8 and 9).
 //
 // For input degree k, output degree l and J = |k-l|..k+l, the basis matrices
-//   B_J^{lk}(x) = sum_{m=-J}^{J} Y^J_m(x/|x|) Q^{lk}_{Jm},   Q^{lk}_{Jm}[a, b] = C^{l k J}[a, b, m],
+//   B_J^{lk}(x) = sum_{m=-J}^{J} Y^J_m(x/|x|) Q^{lk}_{Jm},   Q^{lk}_{Jm}[a, b] = C^{l k J}[a, b,
+//   m],
 // span every (2l+1)x(2k+1) kernel with W(R x) = D^l(R) W(x) D^k(R)^T; a layer's kernel is
 // W^{lk}(x) = sum_J phi_J^{lk}(|x|) B_J^{lk}(x).
 #pragma once
@@ -13,7 +14,9 @@
 namespace se3t {
 
 // Number of J for the pair (k, l): 2 min(k, l) + 1.
-inline int64_t num_basis_J(int64_t k, int64_t l) { return 2 * std::min(k, l) + 1; }
+inline int64_t num_basis_J(int64_t k, int64_t l) {
+  return 2 * std::min(k, l) + 1;
+}
 
 // The basis of every degree pair for a batch of edge vectors, computed from one
 // spherical-harmonics call. Layout of pair (k, l), chosen so a kernel is applied as

@@ -12,7 +12,9 @@
 namespace se3t {
 
 // Number of components of degrees 0..lmax, (lmax + 1)^2; degree l starts at column l^2.
-inline int64_t sh_dim(int64_t lmax) { return (lmax + 1) * (lmax + 1); }
+inline int64_t sh_dim(int64_t lmax) {
+  return (lmax + 1) * (lmax + 1);
+}
 
 // Y^0..Y^lmax of x/|x| for x of shape [..., 3] (float32 or float64, any device), concatenated
 // to [..., (lmax+1)^2]. Differentiable in x by autograd (polynomial recurrence, no tables).

@@ -24,9 +24,9 @@ class Error : public std::invalid_argument {
 }  // namespace se3t
 
 // SE3T_CHECK(cond, "where", ": expected ...", value): throws se3t::Error with the message.
-#define SE3T_CHECK(cond, ...)                                      \
-  do {                                                             \
-    if (!(cond)) {                                                 \
+#define SE3T_CHECK(cond, ...)                                             \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
       throw ::se3t::Error(::se3t::detail::concat("se3t: ", __VA_ARGS__)); \
-    }                                                              \
+    }                                                                     \
   } while (false)
