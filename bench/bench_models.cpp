@@ -14,6 +14,7 @@
 
 #include "se3t/graph/neighbourhood.h"
 #include "se3t/models/se3_transformer.h"
+#include "se3t/util/runtime.h"
 
 namespace {
 
@@ -84,13 +85,12 @@ void run(benchmark::State& state, const std::string& name, bool backward) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  setenv("OPENBLAS_NUM_THREADS", "1", 0);
   int threads = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--threads=", 0) == 0) threads = std::stoi(a.substr(10));
   }
-  at::set_num_threads(threads);
+  se3t::configure_runtime(threads);
   for (const std::string name : {"nbody", "qm9"}) {
     benchmark::RegisterBenchmark(("forward/" + name).c_str(),
                                  [name](benchmark::State& s) { run(s, name, false); })

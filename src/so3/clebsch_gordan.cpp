@@ -154,6 +154,8 @@ at::Tensor clebsch_gordan(int64_t l1, int64_t l2, int64_t l3) {
 
 at::Tensor clebsch_gordan(int64_t l1, int64_t l2, int64_t l3, const at::TensorOptions& options) {
   const auto dtype = options.has_dtype() ? options.dtype().toScalarType() : at::kDouble;
+  SE3T_CHECK(dtype == at::kFloat || dtype == at::kDouble,
+             "clebsch_gordan: options: expected dtype float32 or float64, got ", dtype);
   const auto device = options.has_device() ? options.device() : at::Device(at::kCPU);
   return cached(l1, l2, l3, dtype, device).clone();
 }

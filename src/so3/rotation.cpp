@@ -11,6 +11,8 @@ at::Tensor random_rotation(int64_t n, const at::TensorOptions& options,
                            std::optional<at::Generator> generator) {
   SE3T_CHECK(n >= 0, "random_rotation: n: expected >= 0, got ", n);
   const auto dtype = options.has_dtype() ? options.dtype().toScalarType() : at::kDouble;
+  SE3T_CHECK(dtype == at::kFloat || dtype == at::kDouble,
+             "random_rotation: options: expected dtype float32 or float64, got ", dtype);
   // Draw on the CPU in float64 so a seeded generator gives the same rotations on any device.
   const c10::optional<at::Generator> gen =
       generator ? c10::optional<at::Generator>(*generator) : c10::nullopt;

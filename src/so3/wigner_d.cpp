@@ -75,6 +75,9 @@ at::Tensor wigner_D_from_angles(int64_t l, const at::Tensor& alpha, const at::Te
 
 at::Tensor wigner_D_block(int64_t lmax, const at::Tensor& R) {
   SE3T_CHECK(lmax >= 0, "wigner_D_block: lmax: expected >= 0, got ", lmax);
+  check_floating(R, "wigner_D_block: R");
+  SE3T_CHECK(R.dim() >= 2 && R.size(-1) == 3 && R.size(-2) == 3,
+             "wigner_D_block: R: expected rotation matrices [..., 3, 3], got ", describe(R));
   auto sizes = R.sizes().vec();
   sizes.resize(sizes.size() - 2);
   sizes.push_back(sh_dim(lmax));

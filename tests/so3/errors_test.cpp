@@ -79,14 +79,12 @@ TEST(Errors, Rotations) {
   EXPECT_ERROR_NAMES(random_rotation(-1), "random_rotation: n");
 }
 
-// BUG (see the report of issue 2): wigner_D_block resizes R's shape minus two dimensions before
-// checking R, so a rank-0/1 tensor makes it throw std::length_error instead of se3t::Error.
+// A rank-1 "rotation" once made wigner_D_block throw std::length_error before checking R.
 TEST(Errors, WignerDBlockLowRankRotation) {
   EXPECT_ERROR_NAMES(wigner_D_block(2, at::randn({3}, at::kDouble)), "R:");
 }
 
-// BUG (see the report of issue 2): an integer dtype in the options of random_rotation or of
-// clebsch_gordan is not rejected: the results are silently truncated to integers (mostly 0).
+// Integer dtypes once gave silently truncated rotations and zero coupling tensors.
 TEST(Errors, IntegerDtypeOptions) {
   EXPECT_ERROR_NAMES(random_rotation(3, at::kLong), "random_rotation");
   EXPECT_ERROR_NAMES(clebsch_gordan(1, 1, 1, at::TensorOptions().dtype(at::kInt)),
