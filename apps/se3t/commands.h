@@ -13,5 +13,8 @@ namespace se3t::cli {
 void run_guarded(const char* name, const std::function<int()>& body);
 
 void add_selfcheck_command(CLI::App& app);
+void add_nbody_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace se3t::cli

@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "se3t 0.1.0");
   se3t::cli::add_selfcheck_command(app);
+  se3t::cli::add_nbody_command(app);
+  se3t::cli::add_train_command(app);
+  se3t::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,128 @@
+// `se3t eval`: evaluates a trained N-body model (or the Linear baseline) on a data split.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "se3t/train/checkpoint.h"
+#include "se3t/train/config.h"
+#include "se3t/train/evaluate.h"
+#include "se3t/train/json.h"
+#include "se3t/train/nbody_data.h"
+#include "se3t/train/threads.h"
+#include "se3t/util/check.h"
+
+namespace se3t::cli {
+
+void add_eval_command(CLI::App& app) {
+  struct Options {
+    std::string checkpoint, data, split = "test", baseline, frames;
+    int64_t input_frame = -1, target_frame = -1, rotations = 4, batch_size = 100, threads = 0;
+    int64_t num_samples = -1;
+    uint64_t seed = 0;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "eval", "Evaluate an N-body model or the Linear baseline on a data split (JSON).");
+  cmd->footer(
+      "Evaluates an N-body model on a split of a data directory and prints JSON:\n"
+      "mse_position and mse_velocity (means over simulations, particles and coordinates, in\n"
+      "simulator units), equivariance_error_position (the paper's |L Phi(f) - Phi(L f)| /\n"
+      "|L Phi(f)| of the predicted positions, L a random rotation of positions and velocities\n"
+      "plus a random translation, averaged over --rotations draws) and num_samples.\n"
+      "Give either --checkpoint (from se3t train) or --baseline linear (x_T = x_0 + v_0 t,\n"
+      "v_T = v_0, t = (target_frame - input_frame) * sample_freq * dt of the data set).\n"
+      "Frames default to the checkpoint's config, else to the data set's protocol.");
+  auto* ck = cmd->add_option("--checkpoint", opts->checkpoint, "checkpoint.pt of a training run")
+                 ->check(CLI::ExistingFile);
+  auto* bl = cmd->add_option("--baseline", opts->baseline, "evaluate a baseline instead: linear")
+                 ->check(CLI::IsMember({"linear"}));
+  ck->excludes(bl);
+  cmd->add_option("--data", opts->data, "data directory (from se3t nbody generate)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--split", opts->split, "train | valid | test")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"train", "valid", "test"}));
+  cmd->add_option("--input-frame", opts->input_frame, "input frame index")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--target-frame", opts->target_frame, "target frame index")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option(
+         "--frames", opts->frames,
+         "fixed: every simulation at the input frame; spread: input frames spread\n"
+         "evenly over the trajectory, target the same number of frames later (how the\n"
+         "paper's code evaluated). Default: the checkpoint's [data].eval_frames, else fixed")
+      ->check(CLI::IsMember({"fixed", "spread"}));
+  cmd->add_option("--rotations", opts->rotations,
+                  "random rotations+translations for the equivariance error (0: skip)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  cmd->add_option("--num-samples", opts->num_samples, "evaluate only the first N simulations")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", opts->batch_size, "simulations per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--seed", opts->seed, "seed of the random rotations")->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "intra-op threads (0: all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  cmd->callback([opts] {
+    run_guarded("eval", [&] {
+      SE3T_CHECK(!opts->checkpoint.empty() || !opts->baseline.empty(),
+                 "give --checkpoint FILE or --baseline linear");
+      const int64_t threads = configure_threads(opts->threads);
+      // Frames: flags, else the training config, else the data set's protocol.
+      const auto info = read_nbody_info(opts->data);
+      const NBodyOptions data_options = nbody_data_options(opts->data, "paper");
+      int64_t input_frame = data_options.input_frame, target_frame = data_options.target_frame;
+      std::string model_type = "linear", frames = "fixed";
+      NBodyPredictor predict;
+      if (!opts->checkpoint.empty()) {
+        const std::string config_text = checkpoint_config(opts->checkpoint);
+        if (!config_text.empty()) {
+          const Config c = Config::parse(config_text, opts->checkpoint + " (stored config)");
+          input_frame = c.data.input_frame;
+          target_frame = c.data.target_frame;
+          frames = c.data.eval_frames;
+        }
+        NBodyModel model = load_nbody_model(opts->checkpoint);
+        model_type = model->options().attention ? "se3_transformer" : "tfn";
+        predict = model_predictor(model);
+      }
+      if (opts->input_frame >= 0) input_frame = opts->input_frame;
+      if (opts->target_frame >= 0) target_frame = opts->target_frame;
+      if (!opts->frames.empty()) frames = opts->frames;
+      NBodySplit split = load_nbody_split(opts->data, opts->split);
+      if (opts->num_samples > 0) {
+        split =
+            take_simulations(split, std::min(opts->num_samples, split.num_sims()), "--num-samples");
+      }
+      const NBodyDataset data(std::move(split), input_frame, target_frame);
+      const double interval = nbody_interval(data_options, input_frame, target_frame);
+      if (!predict) predict = linear_predictor(interval);
+      EvalOptions eo;
+      eo.batch_size = opts->batch_size;
+      eo.rotations = opts->rotations;
+      eo.seed = opts->seed;
+      eo.spread_input_frames = frames == "spread";
+      const NBodyMetrics m = evaluate_nbody(predict, data, eo);
+      std::string json = m.to_json();
+      std::string head = "\"model\": " + json_string(model_type) + ", ";
+      if (!opts->checkpoint.empty())
+        head += "\"checkpoint\": " + json_string(opts->checkpoint) + ", ";
+      head += "\"data\": " + json_string(opts->data) + ", \"split\": " + json_string(opts->split) +
+              ", \"protocol\": " + json_string(info ? info->protocol : "unknown") +
+              ", \"input_frame\": " + std::to_string(input_frame) +
+              ", \"target_frame\": " + std::to_string(target_frame) +
+              ", \"frames\": " + json_string(frames) + ", \"interval\": " + json_number(interval) +
+              ", \"threads\": " + std::to_string(threads) + ", ";
+      json.insert(1, head);
+      std::printf("%s\n", json.c_str());
+      return 0;
+    });
+  });
+}
+
+}  // namespace se3t::cli

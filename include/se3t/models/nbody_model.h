@@ -1,0 +1,81 @@
+// The N-body model of the SE(3)-Transformer paper (Fuchs et al. 2020, §4.1 and App. D.2), and
+// the Linear baseline it is compared with (SPEC §4).
+//
+// Input per particle: its velocity as a type-1 feature (one channel: the vector itself; se3t's
+// type-1 basis is Cartesian, D^1(R) = R) and its charge as a type-0 feature (one channel).
+// Each system is a fully connected graph; the edge attribute is q_i q_j. The network's output
+// fiber is {1: 2}: two vectors per particle, the predicted changes of position and velocity
+// over the prediction interval, so prediction = input + network output (as the paper's code
+// regresses x_T - x_0 and v_T - v_0). Positions only enter through relative positions, so the
+// model is translation invariant in its changes and equivariant in its predictions.
+#pragma once
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "se3t/data/nbody_dataset.h"
+#include "se3t/graph/graph_batch.h"
+#include "se3t/models/se3_transformer.h"
+
+namespace se3t {
+
+// Hyper-parameters as the paper's nbody_run.py names them.
+struct NBodyModelSpec {
+  bool attention = true;  // false: Tensor Field Network
+  int64_t num_layers = 4;
+  int64_t num_degrees = 4;  // hidden degrees 0 .. num_degrees - 1
+  int64_t num_channels = 16;
+  int64_t num_heads = 2;
+  int64_t channels_div = 2;
+  int64_t radial_hidden = 32;
+  SelfInteraction self_interaction = SelfInteraction::kLinear;
+  Skip skip = Skip::kCat;
+  bool norm = true;
+
+  // The SE3TransformerOptions of the N-body network: fiber_in {0: 1, 1: 1}, fiber_out {1: 2},
+  // edge_dim 1, no pooling. Validated.
+  SE3TransformerOptions options() const;
+};
+
+// Predicted state: positions and velocities [B * n, 3].
+struct NBodyPrediction {
+  at::Tensor pos;
+  at::Tensor vel;
+};
+
+// Graph of an N-body batch: fully connected within each system, edge_attr q_i q_j [E, 1],
+// positions converted to `dtype`.
+GraphBatch nbody_graph(const NBodyBatch& batch, at::ScalarType dtype);
+
+class NBodyModelImpl : public torch::nn::Module {
+ public:
+  // options must have fiber_in {0: 1, 1: 1}, fiber_out {1: 2} and edge_dim 1.
+  explicit NBodyModelImpl(const SE3TransformerOptions& options);
+  // Wraps an existing network (e.g. from load_model); the same checks apply.
+  explicit NBodyModelImpl(SE3Transformer network);
+
+  // Predicted changes (delta position, delta velocity), [B * n, 3] each, in the network's
+  // dtype (float32 unless the module was converted). Differentiable.
+  NBodyPrediction forward_delta(const NBodyBatch& batch);
+  // Predicted absolute state at the target frame: input + change, float64.
+  NBodyPrediction forward(const NBodyBatch& batch);
+
+  SE3Transformer& network() { return network_; }
+  const SE3TransformerOptions& options() const { return network_->options(); }
+  at::ScalarType dtype() const;
+
+ private:
+  SE3Transformer network_{nullptr};
+};
+TORCH_MODULE(NBodyModel);
+
+// Time between the input and the target frame of a data set in simulator units:
+// (target_frame - input_frame) * sample_freq * dt.
+double nbody_interval(const NBodyOptions& options, int64_t input_frame, int64_t target_frame);
+
+// The Linear baseline: x_T = x_0 + v_0 t, v_T = v_0, with t from nbody_interval. In the
+// simulator a recorded velocity is the one that moved the particles to the recorded positions
+// over the previous dt, so x_0 + v_0 t is exact for force-free particles between wall hits.
+NBodyPrediction linear_baseline(const NBodyBatch& batch, double interval);
+
+}  // namespace se3t

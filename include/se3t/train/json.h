@@ -1,0 +1,12 @@
+// Minimal JSON output helpers for the command line and metric files.
+#pragma once
+#include <string>
+
+namespace se3t {
+
+// A JSON string literal (quotes included) with ", \ and control characters escaped.
+std::string json_string(const std::string& s);
+// A JSON number with up to `precision` significant digits; null for NaN and infinities.
+std::string json_number(double x, int precision = 10);
+
+}  // namespace se3t

@@ -1,0 +1,107 @@
+#include "se3t/models/nbody_model.h"
+
+#include <ATen/ATen.h>
+
+#include "se3t/graph/neighbourhood.h"
+#include "se3t/util/check.h"
+
+namespace se3t {
+namespace {
+
+void check_network_options(const SE3TransformerOptions& o) {
+  SE3T_CHECK(o.fiber_in == Fiber({{0, 1}, {1, 1}}),
+             "NBodyModel: expected fiber_in {0:1,1:1} (charge, velocity), got ", o.fiber_in.str());
+  SE3T_CHECK(o.fiber_out == Fiber({{1, 2}}),
+             "NBodyModel: expected fiber_out {1:2} (change of position, of velocity), got ",
+             o.fiber_out.str());
+  SE3T_CHECK(o.edge_dim == 1, "NBodyModel: expected edge_dim 1 (q_i q_j), got ", o.edge_dim);
+  SE3T_CHECK(o.pooling == Pooling::kNone, "NBodyModel: the network must not pool, got pooling ",
+             to_string(o.pooling));
+}
+
+void check_batch(const NBodyBatch& b) {
+  SE3T_CHECK(b.pos.defined() && b.vel.defined() && b.charges.defined() && b.graph_index.defined(),
+             "NBodyModel: incomplete batch (pos, vel, charges and graph_index are needed)");
+  const int64_t n = b.pos.size(0);
+  SE3T_CHECK(b.pos.dim() == 2 && b.pos.size(1) == 3 && b.vel.sizes() == b.pos.sizes(),
+             "NBodyModel: expected pos and vel of shape [N, 3]");
+  SE3T_CHECK(b.charges.dim() == 1 && b.charges.size(0) == n && b.graph_index.dim() == 1 &&
+                 b.graph_index.size(0) == n,
+             "NBodyModel: expected charges and graph_index of shape [", n, "]");
+}
+
+}  // namespace
+
+SE3TransformerOptions NBodyModelSpec::options() const {
+  SE3T_CHECK(num_degrees >= 1, "N-body model: num_degrees must be >= 1, got ", num_degrees);
+  SE3T_CHECK(num_channels >= 1, "N-body model: num_channels must be >= 1, got ", num_channels);
+  SE3TransformerOptions o;
+  o.fiber_in = Fiber({{0, 1}, {1, 1}});
+  o.fiber_hidden = Fiber::uniform(num_degrees - 1, num_channels);
+  o.fiber_out = Fiber({{1, 2}});
+  o.num_layers = num_layers;
+  o.num_heads = num_heads;
+  o.channels_div = channels_div;
+  o.radial_hidden = radial_hidden;
+  o.edge_dim = 1;
+  o.self_interaction = self_interaction;
+  o.skip = skip;
+  o.norm = norm;
+  o.pooling = Pooling::kNone;
+  o.attention = attention;
+  o.validate();
+  return o;
+}
+
+GraphBatch nbody_graph(const NBodyBatch& batch, at::ScalarType dtype) {
+  check_batch(batch);
+  GraphBatch g = fully_connected_graph(batch.pos.to(dtype), batch.graph_index, batch.num_graphs);
+  const at::Tensor q = batch.charges.to(dtype);
+  // Edge attribute of the paper's code: w_ij = q_i q_j.
+  g.edge_attr = (q.index_select(0, g.src) * q.index_select(0, g.dst)).unsqueeze(1);
+  return g;
+}
+
+NBodyModelImpl::NBodyModelImpl(const SE3TransformerOptions& options)
+    : NBodyModelImpl(SE3Transformer(options)) {}
+
+NBodyModelImpl::NBodyModelImpl(SE3Transformer network) {
+  SE3T_CHECK(!network.is_empty(), "NBodyModel: no network given");
+  check_network_options(network->options());
+  network_ = register_module("net", std::move(network));
+}
+
+at::ScalarType NBodyModelImpl::dtype() const {
+  const auto params = network_->parameters();
+  return params.empty() ? at::kFloat : params.front().scalar_type();
+}
+
+NBodyPrediction NBodyModelImpl::forward_delta(const NBodyBatch& batch) {
+  const at::ScalarType t = dtype();
+  const GraphBatch graph = nbody_graph(batch, t);
+  Features in;
+  in[0] = batch.charges.to(t).view({-1, 1, 1});
+  in[1] = batch.vel.to(t).unsqueeze(1);
+  const Features out = network_->forward(graph, in);
+  const at::Tensor v = out.at(1);  // [N, 2, 3]
+  return {v.select(1, 0), v.select(1, 1)};
+}
+
+NBodyPrediction NBodyModelImpl::forward(const NBodyBatch& batch) {
+  const NBodyPrediction d = forward_delta(batch);
+  return {batch.pos.to(at::kDouble) + d.pos.to(at::kDouble),
+          batch.vel.to(at::kDouble) + d.vel.to(at::kDouble)};
+}
+
+double nbody_interval(const NBodyOptions& options, int64_t input_frame, int64_t target_frame) {
+  return static_cast<double>(target_frame - input_frame) *
+         static_cast<double>(options.sample_freq) * options.dt;
+}
+
+NBodyPrediction linear_baseline(const NBodyBatch& batch, double interval) {
+  check_batch(batch);
+  const at::Tensor pos = batch.pos.to(at::kDouble), vel = batch.vel.to(at::kDouble);
+  return {pos + vel * interval, vel.clone()};
+}
+
+}  // namespace se3t

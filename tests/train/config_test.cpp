@@ -1,0 +1,179 @@
+// TOML configs: every key, protocol defaults, and errors that name the key and the file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "common/testing.h"
+#include "se3t/train/config.h"
+#include "se3t/util/check.h"
+#include "train_testing.h"
+
+namespace se3t {
+namespace {
+
+void expect_error(const std::string& text, std::initializer_list<const char*> parts) {
+  try {
+    Config::parse(text, "my.toml");
+    ADD_FAILURE() << "no error for:\n" << text;
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg << " lacks " << p;
+  }
+}
+
+TEST(Config, ReadsEveryKey) {
+  const Config c = Config::parse(R"(
+[data]
+protocol = "egnn"
+dir = "d"
+num_train = 10
+num_valid = 2
+num_test = 3
+seed = 7
+input_frame = 1
+target_frame = 4
+random_input_frame = true
+eval_frames = "spread"
+
+[model]
+type = "tfn"
+num_layers = 3
+num_degrees = 2
+num_channels = 8
+num_heads = 4
+channels_div = 1
+radial_hidden = 16
+self_interaction = "attentive"
+skip = "cat"
+norm = false
+
+[train]
+epochs = 7
+batch_size = 5
+lr = 2e-3
+lr_min = 1e-5
+lr_schedule = "constant"
+weight_decay = 0.5
+seed = 9
+threads = 2
+out_dir = "o"
+eval_every = 3
+)",
+                                 "t.toml");
+  EXPECT_EQ(c.data.protocol, "egnn");
+  EXPECT_EQ(c.data.dir, "d");
+  EXPECT_EQ(c.data.num_train, 10);
+  EXPECT_EQ(c.data.num_valid, 2);
+  EXPECT_EQ(c.data.num_test, 3);
+  EXPECT_EQ(c.data.seed, 7u);
+  EXPECT_EQ(c.data.input_frame, 1);
+  EXPECT_EQ(c.data.target_frame, 4);
+  EXPECT_TRUE(c.data.random_input_frame);
+  EXPECT_EQ(c.data.eval_frames, "spread");
+  EXPECT_EQ(c.model.type, "tfn");
+  EXPECT_EQ(c.model.num_layers, 3);
+  EXPECT_EQ(c.model.num_degrees, 2);
+  EXPECT_EQ(c.model.num_channels, 8);
+  EXPECT_EQ(c.model.num_heads, 4);
+  EXPECT_EQ(c.model.channels_div, 1);
+  EXPECT_EQ(c.model.radial_hidden, 16);
+  EXPECT_EQ(c.model.self_interaction, "attentive");
+  EXPECT_EQ(c.model.skip, "cat");
+  EXPECT_FALSE(c.model.norm);
+  EXPECT_EQ(c.train.epochs, 7);
+  EXPECT_EQ(c.train.batch_size, 5);
+  EXPECT_DOUBLE_EQ(c.train.lr, 2e-3);
+  EXPECT_DOUBLE_EQ(c.train.lr_min, 1e-5);
+  EXPECT_EQ(c.train.lr_schedule, "constant");
+  EXPECT_DOUBLE_EQ(c.train.weight_decay, 0.5);
+  EXPECT_EQ(c.train.seed, 9u);
+  EXPECT_EQ(c.train.threads, 2);
+  EXPECT_EQ(c.train.out_dir, "o");
+  EXPECT_EQ(c.train.eval_every, 3);
+  // The network the model table describes.
+  const SE3TransformerOptions o = c.model.spec().options();
+  EXPECT_FALSE(o.attention);
+  EXPECT_EQ(o.fiber_hidden, Fiber::uniform(1, 8));
+  EXPECT_EQ(o.fiber_in, Fiber({{0, 1}, {1, 1}}));
+  EXPECT_EQ(o.fiber_out, Fiber({{1, 2}}));
+  EXPECT_EQ(o.edge_dim, 1);
+  // Round trip through to_toml.
+  EXPECT_EQ(Config::parse(c.to_toml(), "again").to_toml(), c.to_toml());
+}
+
+TEST(Config, ProtocolDefaults) {
+  const Config paper = Config::parse("", "empty.toml");
+  EXPECT_EQ(paper.data.protocol, "paper");
+  EXPECT_EQ(paper.data.num_train, 5000);
+  EXPECT_EQ(paper.data.num_valid, 0);
+  EXPECT_EQ(paper.data.num_test, 1000);
+  EXPECT_EQ(paper.data.input_frame, 0);
+  EXPECT_EQ(paper.data.target_frame, 5);
+  const Config egnn = Config::parse("[data]\nprotocol = \"egnn\"\nnum_test = 5\n", "e.toml");
+  EXPECT_EQ(egnn.data.num_train, 3000);
+  EXPECT_EQ(egnn.data.num_valid, 2000);
+  EXPECT_EQ(egnn.data.num_test, 5);
+  EXPECT_EQ(egnn.data.input_frame, 30);
+  EXPECT_EQ(egnn.data.target_frame, 40);
+  EXPECT_FALSE(egnn.data.nbody_options().walls_every_step);
+}
+
+TEST(Config, LearningRateSchedule) {
+  TrainConfig t;
+  t.epochs = 10;
+  t.lr = 1e-3;
+  t.lr_min = 1e-4;
+  EXPECT_DOUBLE_EQ(t.learning_rate(0.0), 1e-3);
+  EXPECT_NEAR(t.learning_rate(5.0), 5.5e-4, 1e-15);
+  EXPECT_NEAR(t.learning_rate(10.0), 1e-4, 1e-15);
+  EXPECT_GT(t.learning_rate(2.0), t.learning_rate(2.5));
+  t.lr_min = -1;  // default: lr / 10
+  EXPECT_NEAR(t.learning_rate(10.0), 1e-4, 1e-15);
+  t.lr_schedule = "constant";
+  EXPECT_DOUBLE_EQ(t.learning_rate(7.3), 1e-3);
+}
+
+TEST(Config, ErrorsNameTheKeyAndFile) {
+  expect_error("[train]\nepoch = 3\n", {"my.toml", "[train].epoch", "unknown key"});
+  expect_error("[model]\nnum_layers = \"four\"\n",
+               {"my.toml", "[model].num_layers", "integer", "string"});
+  expect_error("[train]\nlr = \"fast\"\n", {"my.toml", "[train].lr", "number"});
+  expect_error("[model]\nnorm = 1\n", {"my.toml", "[model].norm", "true or false"});
+  expect_error("[data]\ndir = 5\n", {"my.toml", "[data].dir", "string"});
+  expect_error("[optimizer]\nlr = 1\n", {"my.toml", "unknown table [optimizer]"});
+  expect_error("data = 3\n", {"my.toml", "data", "table"});
+  expect_error("[data]\nprotocol = \"nri\"\n", {"my.toml", "[data].protocol", "paper", "egnn"});
+  expect_error("[model]\ntype = \"mlp\"\n", {"my.toml", "[model].type", "se3_transformer"});
+  expect_error("[data]\neval_frames = \"all\"\n", {"my.toml", "[data].eval_frames", "spread"});
+  expect_error("[train]\nlr_schedule = \"step\"\n", {"my.toml", "[train].lr_schedule"});
+  expect_error("[train]\nbatch_size = 0\n", {"my.toml", "[train].batch_size"});
+  expect_error("[data]\ntarget_frame = 49\n", {"my.toml", "[data].target_frame"});
+  expect_error("[data]\nseed = -1\n", {"my.toml", "[data].seed", ">= 0"});
+  expect_error("[model]\nnum_channels = 6\nnum_heads = 2\nchannels_div = 2\n",
+               {"my.toml", "[model].num_heads"});
+  expect_error("[model]\nnum_channels = 6\nchannels_div = 4\n",
+               {"my.toml", "[model].channels_div"});
+  expect_error("[model]\nskip = \"add\"\n", {"my.toml", "[model].skip", "cat"});
+  expect_error("[train]\nlr = 1e-3\nlr = 2e-3\n", {"my.toml:3"});  // TOML syntax: line number
+}
+
+TEST(Config, LoadNamesMissingFile) {
+  try {
+    Config::load("/nonexistent/se3t.toml");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/se3t.toml"), std::string::npos);
+  }
+}
+
+TEST(Config, ShippedConfigsParse) {
+  for (const char* name : {"nbody_quick.toml", "nbody_paper.toml", "nbody_paper_cpu.toml",
+                           "nbody_egnn.toml"}) {
+    const std::string path = testing::source_dir() + "/configs/" + name;
+    EXPECT_NO_THROW(Config::load(path)) << path;
+  }
+}
+
+}  // namespace
+}  // namespace se3t
