@@ -6,6 +6,7 @@
 
 #include "se3t/nn/segment_ops.h"
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
@@ -50,6 +51,7 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
 
 Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry& geometry,
                                    at::Tensor* alpha_out) {
+  SE3T_PROFILE_PHASE(kAttention);  // key_value_ charges its own radial and contraction time
   const int64_t H = options_.num_heads();
   const Features kv = key_value_->edge_messages(features, geometry);
   Features keys, values;

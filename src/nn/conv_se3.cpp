@@ -4,6 +4,7 @@
 
 #include "se3t/nn/segment_ops.h"
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
@@ -44,7 +45,17 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
              " but the layer needs ", options_.fiber_in().str(), " -> ",
              options_.fiber_out().str());
   const int64_t E = geometry.num_edges();
-  const at::Tensor radial = radial_->forward(geometry.radial_input);  // [E, all weights]
+  at::Tensor radial;
+  {
+    SE3T_PROFILE_PHASE(kRadial);
+    radial = radial_->forward(geometry.radial_input);  // [E, all weights]
+    if (profiler::enabled()) {
+      const double h = double(options_.radial_hidden());
+      profiler::add_flops(profiler::Phase::kRadial,
+                          2.0 * E * (h * (1 + options_.edge_dim()) + h * h + h * radial.size(1)));
+    }
+  }
+  SE3T_PROFILE_PHASE(kContraction);
 
   // Source features of every edge, gathered once per input degree.
   std::map<int64_t, at::Tensor> source;
@@ -63,12 +74,20 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
     const auto [offset, width] = radial_blocks_[l];
     const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
     out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]
+    if (profiler::enabled()) {
+      // Explicit count: basis contraction plus weight application, 2 FLOPs per multiply-add.
+      double flops = 2.0 * E * c_out * columns_[l] * (2 * l + 1);
+      for (const auto& [k, c_in] : options_.fiber_in().entries())
+        flops += 2.0 * E * c_in * (2 * k + 1) * num_basis_J(k, l) * (2 * l + 1);
+      profiler::add_flops(profiler::Phase::kContraction, flops);
+    }
   }
   return out;
 }
 
 Features ConvSE3Impl::forward(const Features& features, const EdgeGeometry& geometry) {
   Features messages = edge_messages(features, geometry);
+  SE3T_PROFILE_PHASE(kContraction);
   Features out;
   for (auto& [l, m] : messages) {
     out[l] = options_.aggregation() == Aggregation::kMean
@@ -76,6 +95,7 @@ Features ConvSE3Impl::forward(const Features& features, const EdgeGeometry& geom
                  : segment_sum(m, geometry.dst, geometry.num_nodes);
   }
   if (self_) {
+    SE3T_PROFILE_PHASE(kOther);
     for (auto& [l, t] : self_->forward(features)) out[l] = out[l] + t;
   }
   return out;

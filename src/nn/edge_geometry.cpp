@@ -3,10 +3,12 @@
 #include <ATen/ATen.h>
 
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
 EdgeGeometry edge_geometry(const GraphBatch& graph, int64_t max_degree) {
+  SE3T_PROFILE_PHASE(kBasis);
   graph.validate();
   SE3T_CHECK(max_degree >= 0, "edge_geometry: max_degree must be >= 0, got ", max_degree);
   EdgeGeometry g;
