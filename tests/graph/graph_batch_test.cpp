@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "common/expect_error.h"
 #include "se3t/graph/graph_batch.h"
 #include "se3t/util/check.h"
 
@@ -28,18 +29,7 @@ GraphBatch small_batch() {
 }
 
 // Expects fn to throw se3t::Error whose message contains every one of `parts`.
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const auto& p : parts) {
-      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
-    }
-    return;
-  }
-  ADD_FAILURE() << "expected se3t::Error mentioning " << parts.front();
-}
+using testing::expect_error;
 
 TEST(GraphBatch, ValidBatchPasses) {
   GraphBatch g = small_batch();

@@ -1,5 +1,6 @@
 // NBodyDataset: frame selection, [3, n] -> [n, 3] transposition and batching by concatenation.
 #include "se3t/data/nbody_dataset.h"
+#include "common/expect_error.h"
 
 #include "se3t/util/check.h"
 
@@ -13,18 +14,7 @@
 namespace se3t {
 namespace {
 
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts) {
-      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
-    }
-    return;
-  }
-  ADD_FAILURE() << "expected se3t::Error mentioning " << parts.front();
-}
+using testing::expect_error;
 
 NBodySplit small_split() {
   NBodyOptions o;

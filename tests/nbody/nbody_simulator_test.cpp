@@ -1,6 +1,8 @@
 // Charged-particle simulator: physics (energy, forces, clipping, walls), integration order,
 // randomness (charge statistics, reproducibility), protocols and the .npy split files.
 #include "se3t/data/nbody_simulator.h"
+#include "common/expect_error.h"
+#include "common/temp_dir.h"
 
 #include "se3t/data/npy.h"
 #include "se3t/util/check.h"
@@ -21,18 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts) {
-      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
-    }
-    return;
-  }
-  ADD_FAILURE() << "expected se3t::Error mentioning " << parts.front();
-}
+using testing::expect_error;
 
 // Frame `f` of a trajectory as a state.
 NBodyState frame_state(const NBodyTrajectory& t, int64_t f) {
@@ -331,14 +322,9 @@ TEST(NBodySimulator, ProtocolsAndSplits) {
 
 class NBodySplitFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "se3t_nbody_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-  std::string dir_;
+  testing::TempDir tmp_{"nbody"};
+  std::string dir_ = tmp_.str();
 };
 
 TEST_F(NBodySplitFiles, RoundTripInEgnnLayout) {

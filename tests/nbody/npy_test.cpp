@@ -1,5 +1,7 @@
 // .npy reader/writer: round trips, byte-exact hand-written files, and every error path.
 #include "se3t/data/npy.h"
+#include "common/expect_error.h"
+#include "common/temp_dir.h"
 
 #include "se3t/util/check.h"
 
@@ -23,13 +25,6 @@ namespace fs = std::filesystem;
 
 class NpyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "se3t_npy_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
   // Writes raw bytes to dir/name and returns the path.
@@ -40,7 +35,8 @@ class NpyTest : public ::testing::Test {
     return p;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_{"npy"};
+  std::string dir_ = tmp_.str();
 };
 
 // Little-endian raw bytes of doubles / floats, assembled by shifts (host order independent).
@@ -86,19 +82,7 @@ std::string npy_file(int major, const std::string& dict, const std::string& data
 const char kDict23f8[] = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }";
 const char kDict23f4[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
 
-// Runs fn, requires se3t::Error whose message contains every one of `parts`.
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const std::string& p : parts) {
-      EXPECT_NE(msg.find(p), std::string::npos) << "message '" << msg << "' lacks '" << p << "'";
-    }
-    return;
-  }
-  ADD_FAILURE() << "expected se3t::Error mentioning " << parts.front();
-}
+using testing::expect_error;
 
 bool same_bits(double a, double b) {
   return std::memcmp(&a, &b, sizeof a) == 0;

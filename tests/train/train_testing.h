@@ -1,36 +1,11 @@
-// Helpers of the training tests: temporary directories and a tiny N-body config.
+// Helpers of the training tests: a tiny N-body config (and the common TempDir).
 #pragma once
-#include <gtest/gtest.h>
-
-#include <unistd.h>
-#include <filesystem>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "se3t/train/config.h"
 
 namespace se3t::testing {
-
-// A fresh directory under the system temp dir, removed when the object goes.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("se3t_train_" + name + "_" + (info ? std::string(info->name()) : "x") + "_" +
-             std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A config that trains in about a second: 24 training and 8 test simulations, a one-layer
 // SE(3)-Transformer with degrees 0-1 and 4 channels.
