@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "se3t/kernels/radial_contraction.h"
 #include "se3t/nn/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
@@ -45,14 +46,20 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
              " but the layer needs ", options_.fiber_in().str(), " -> ",
              options_.fiber_out().str());
   const int64_t E = geometry.num_edges();
-  at::Tensor radial;
+  // The fused kernel applies the radial MLP's final layer per block of edges itself, so the
+  // [E, all weights] tensor of the reference path never exists (CPU only).
+  const bool fused = resolve_kernel_path(options_.kernel()) == KernelPath::kFused &&
+                     geometry.radial_input.device().is_cpu();
+  at::Tensor radial;  // reference: [E, all weights]; fused: the last hidden activation [E, H]
   {
     SE3T_PROFILE_PHASE(kRadial);
-    radial = radial_->forward(geometry.radial_input);  // [E, all weights]
+    radial = fused ? radial_->hidden(geometry.radial_input)
+                   : radial_->forward(geometry.radial_input);
     if (profiler::enabled()) {
       const double h = double(options_.radial_hidden());
+      const double final_layer = fused ? 0.0 : h * radial.size(1);  // fused: in kContraction
       profiler::add_flops(profiler::Phase::kRadial,
-                          2.0 * E * (h * (1 + options_.edge_dim()) + h * h + h * radial.size(1)));
+                          2.0 * E * (h * (1 + options_.edge_dim()) + h * h + final_layer));
     }
   }
   SE3T_PROFILE_PHASE(kContraction);
@@ -72,11 +79,20 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
     }
     const at::Tensor stacked = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
     const auto [offset, width] = radial_blocks_[l];
-    const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
-    out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]
+    if (fused) {
+      out[l] = kernels::radial_contraction(radial, stacked,
+                                           radial_->final_weight().narrow(0, offset, width),
+                                           radial_->final_bias().narrow(0, offset, width), c_out);
+    } else {
+      const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
+      out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]
+    }
     if (profiler::enabled()) {
-      // Explicit count: basis contraction plus weight application, 2 FLOPs per multiply-add.
-      double flops = 2.0 * E * c_out * columns_[l] * (2 * l + 1);
+      // Explicit count: basis contraction plus weight application, 2 FLOPs per multiply-add
+      // (fused: plus the radial final layer, 2 E H C_out cols).
+      double flops = fused ? kernels::radial_contraction_flops(E, radial.size(1), c_out,
+                                                               columns_[l], 2 * l + 1)
+                           : 2.0 * E * c_out * columns_[l] * (2 * l + 1);
       for (const auto& [k, c_in] : options_.fiber_in().entries())
         flops += 2.0 * E * c_in * (2 * k + 1) * num_basis_J(k, l) * (2 * l + 1);
       profiler::add_flops(profiler::Phase::kContraction, flops);

@@ -18,10 +18,13 @@ RadialProfileImpl::RadialProfileImpl(const RadialProfileOptions& options) : opti
 }
 
 at::Tensor RadialProfileImpl::forward(const at::Tensor& radial_input) {
+  return fc3->forward(hidden(radial_input));
+}
+
+at::Tensor RadialProfileImpl::hidden(const at::Tensor& radial_input) {
   check_shape(radial_input, {-1, options_.in_features()}, "RadialProfile: radial_input");
-  at::Tensor h = ln1->forward(fc1->forward(radial_input)).relu();
-  h = ln2->forward(fc2->forward(h)).relu();
-  return fc3->forward(h);
+  const at::Tensor h = ln1->forward(fc1->forward(radial_input)).relu();
+  return ln2->forward(fc2->forward(h)).relu();
 }
 
 }  // namespace se3t

@@ -9,6 +9,7 @@
 
 #include "se3t/nn/edge_geometry.h"
 #include "se3t/nn/features.h"
+#include "se3t/nn/kernel_path.h"
 #include "se3t/nn/linear_se3.h"
 #include "se3t/nn/radial_profile.h"
 
@@ -25,6 +26,9 @@ struct ConvSE3Options {
   TORCH_ARG(int64_t, radial_hidden) = 32;
   TORCH_ARG(bool, self_interaction) = false;  // add W^{ll} f_i^l (degrees in both fibers)
   TORCH_ARG(Aggregation, aggregation) = Aggregation::kSum;
+  // Reference composition or the fused radial-weight kernel (se3t/kernels); kAuto follows
+  // the process default. CUDA tensors always take the reference path.
+  TORCH_ARG(KernelPath, kernel) = KernelPath::kAuto;
 };
 
 class ConvSE3Impl : public torch::nn::Module {

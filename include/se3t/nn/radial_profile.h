@@ -21,6 +21,11 @@ class RadialProfileImpl : public torch::nn::Module {
   explicit RadialProfileImpl(const RadialProfileOptions& options);
   // [E, in_features] -> [E, out_features]
   at::Tensor forward(const at::Tensor& radial_input);
+  // The last hidden activation, [E, hidden]: forward(x) = hidden(x) final_weight()^T +
+  // final_bias(). The fused kernel path applies the final layer itself (per edge block).
+  at::Tensor hidden(const at::Tensor& radial_input);
+  const at::Tensor& final_weight() const { return fc3->weight; }  // [out_features, hidden]
+  const at::Tensor& final_bias() const { return fc3->bias; }      // [out_features]
   const RadialProfileOptions& options() const { return options_; }
 
  private:

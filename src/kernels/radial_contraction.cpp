@@ -1,0 +1,278 @@
+#include "se3t/kernels/radial_contraction.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "se3t/util/check.h"
+#include "se3t/util/tensor_checks.h"
+
+namespace se3t::kernels {
+
+namespace {
+
+// ---- BLAS -------------------------------------------------------------------------------
+// The Fortran gemm of the BLAS LibTorch is linked against (OpenBLAS on Debian), looked up at
+// run time so the library links on any BLAS. configure_runtime pins OpenBLAS to one thread,
+// so calling it from inside at::parallel_for does not oversubscribe the cores.
+template <typename T>
+using GemmFn = void (*)(const char*, const char*, const int*, const int*, const int*, const T*,
+                        const T*, const int*, const T*, const int*, const T*, T*, const int*);
+
+template <typename T>
+GemmFn<T> blas_gemm() {
+  static const GemmFn<T> fn = reinterpret_cast<GemmFn<T>>(
+      dlsym(RTLD_DEFAULT, std::is_same_v<T, float> ? "sgemm_" : "dgemm_"));
+  return fn;
+}
+
+// Row-major C[m, n] = alpha op(A)[m, k] op(B)[k, n] + beta C (beta == 0: C is not read).
+template <typename T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda,
+          const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (const GemmFn<T> fn = blas_gemm<T>(); fn && k > 0) {
+    // Row-major C is column-major C^T = op(B)^T op(A)^T.
+    const char transa = tb ? 'T' : 'N', transb = ta ? 'T' : 'N';
+    const int M = int(n), N = int(m), K = int(k), LDA = int(ldb), LDB = int(lda), LDC = int(ldc);
+    fn(&transa, &transb, &M, &N, &K, &alpha, B, &LDA, A, &LDB, &beta, C, &LDC);
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      T acc = 0;
+      for (int64_t p = 0; p < k; ++p)
+        acc += (ta ? A[p * lda + i] : A[i * lda + p]) * (tb ? B[j * ldb + p] : B[p * ldb + j]);
+      C[i * ldc + j] = alpha * acc + (beta == T(0) ? T(0) : beta * C[i * ldc + j]);
+    }
+  }
+}
+
+// ---- the kernel ----------------------------------------------------------------------------
+struct Dims {
+  int64_t E, H, c_out, K, M, N;  // N = c_out K rows of W
+};
+
+// Edges per block. The radial GEMM of a block streams all of W ([N, H], 3 MB in float32 for
+// qm9's degree 3), so a block must hold enough edges to reuse it (GEMM rows); its weights R
+// (and dR) take ~512k values, which stay in the last-level cache until contracted.
+int64_t block_edges(const Dims& d) {
+  return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
+}
+
+// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b.
+template <typename T>
+void radial_block(const T* h, const T* W, const T* b, int64_t nb, const Dims& d, T* R) {
+  for (int64_t i = 0; i < nb; ++i) std::copy(b, b + d.N, R + i * d.N);
+  gemm<T>(false, true, nb, d.N, d.H, 1, h, d.H, W, d.H, 1, R, d.N);
+}
+
+template <typename T>
+void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d) {
+  const int64_t B = block_edges(d);
+  at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
+    std::vector<T> R(size_t(B * d.N));  // one buffer per task, never per edge
+    for (int64_t e0 = begin; e0 < end; e0 += B) {
+      const int64_t nb = std::min(B, end - e0);
+      radial_block(h + e0 * d.H, W, b, nb, d, R.data());
+      for (int64_t i = 0; i < nb; ++i) {
+        const int64_t e = e0 + i;
+        // out_e [C_out, M] = R_e [C_out, K] X_e [K, M]
+        gemm<T>(false, false, d.c_out, d.M, d.K, 1, R.data() + i * d.N, d.K, X + e * d.K * d.M, d.M,
+                0, out + e * d.c_out * d.M, d.M);
+      }
+    }
+  });
+}
+
+// Gradients given g = dL/dout [E, C_out, M]; a null output pointer means "not needed".
+// dW and db are summed per task into acc[task] = [dW (N H) | db (N)] and reduced by the
+// caller, so the inner loops never synchronise.
+template <typename T>
+void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g, T* dh, T* dX,
+                     T* acc, int64_t tasks, const Dims& d) {
+  const int64_t B = block_edges(d);
+  const bool need_params = acc != nullptr;
+  at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
+    std::vector<T> R(size_t(dX ? B * d.N : 0)), dR(size_t(B * d.N));
+    for (int64_t t = t_begin; t < t_end; ++t) {
+      const int64_t begin = d.E * t / tasks, end = d.E * (t + 1) / tasks;
+      T* dW = need_params ? acc + t * (d.N * d.H + d.N) : nullptr;
+      T* db = need_params ? dW + d.N * d.H : nullptr;
+      for (int64_t e0 = begin; e0 < end; e0 += B) {
+        const int64_t nb = std::min(B, end - e0);
+        if (dX) radial_block(h + e0 * d.H, W, b, nb, d, R.data());  // recomputed, not stored
+        for (int64_t i = 0; i < nb; ++i) {
+          const int64_t e = e0 + i;
+          const T* g_e = g + e * d.c_out * d.M;
+          const T* X_e = X + e * d.K * d.M;
+          // dR_e = g_e X_e^T [C_out, K]
+          gemm<T>(false, true, d.c_out, d.K, d.M, 1, g_e, d.M, X_e, d.M, 0, dR.data() + i * d.N,
+                  d.K);
+          // dX_e = R_e^T g_e [K, M]
+          if (dX)
+            gemm<T>(true, false, d.K, d.M, d.c_out, 1, R.data() + i * d.N, d.K, g_e, d.M, 0,
+                    dX + e * d.K * d.M, d.M);
+        }
+        // dh [nb, H] = dR [nb, N] W [N, H]
+        if (dh)
+          gemm<T>(false, false, nb, d.H, d.N, 1, dR.data(), d.N, W, d.H, 0, dh + e0 * d.H, d.H);
+        if (need_params) {
+          // dW [N, H] += dR^T [N, nb] h [nb, H]; db += column sums of dR.
+          gemm<T>(true, false, d.N, d.H, nb, 1, dR.data(), d.N, h + e0 * d.H, d.H, 1, dW, d.H);
+          for (int64_t i = 0; i < nb; ++i) {
+            const T* row = dR.data() + i * d.N;
+            for (int64_t j = 0; j < d.N; ++j) db[j] += row[j];
+          }
+        }
+      }
+    }
+  });
+}
+
+Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out) {
+  return {hidden.size(0),  hidden.size(1),  c_out,
+          stacked.size(1), stacked.size(2), c_out * stacked.size(1)};
+}
+
+at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
+                         const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
+  const Dims d = dims_of(hidden, stacked, c_out);
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
+                   b = bias.contiguous();
+  at::Tensor out = at::empty({d.E, d.c_out, d.M}, hidden.options());
+  if (d.E == 0) return out;
+  AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {
+    forward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(), W.data_ptr<scalar_t>(),
+                             b.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), d);
+  });
+  return out;
+}
+
+// Returns {dh, dX, dW, db}; entries not asked for are undefined.
+std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tensor& stacked,
+                                       const at::Tensor& weight, const at::Tensor& bias,
+                                       const at::Tensor& grad, int64_t c_out, bool need_h,
+                                       bool need_X, bool need_params) {
+  const Dims d = dims_of(hidden, stacked, c_out);
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
+                   b = bias.contiguous(), g = grad.contiguous();
+  at::Tensor dh = need_h ? at::empty_like(h) : at::Tensor();
+  at::Tensor dX = need_X ? at::empty_like(X) : at::Tensor();
+  const int64_t tasks = std::max<int64_t>(
+      1, std::min<int64_t>(at::get_num_threads(), (d.E + block_edges(d) - 1) / block_edges(d)));
+  at::Tensor acc = need_params ? at::zeros({tasks, d.N * d.H + d.N}, h.options()) : at::Tensor();
+  if (d.E > 0) {
+    AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction_backward", [&] {
+      backward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(),
+                                W.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
+                                g.data_ptr<scalar_t>(), need_h ? dh.data_ptr<scalar_t>() : nullptr,
+                                need_X ? dX.data_ptr<scalar_t>() : nullptr,
+                                need_params ? acc.data_ptr<scalar_t>() : nullptr, tasks, d);
+    });
+  }
+  at::Tensor dW, db;
+  if (need_params) {
+    const at::Tensor total = acc.sum(0);
+    dW = total.narrow(0, 0, d.N * d.H).view({d.N, d.H});
+    db = total.narrow(0, d.N * d.H, d.N);
+  }
+  return {dh, dX, dW, db};
+}
+
+// The gradients written as differentiable LibTorch operations: used when the backward pass is
+// itself recorded (create_graph), so second derivatives (forces in a loss) stay exact.
+std::vector<at::Tensor> reference_backward(const at::Tensor& hidden, const at::Tensor& stacked,
+                                           const at::Tensor& weight, const at::Tensor& bias,
+                                           const at::Tensor& grad, int64_t c_out) {
+  const int64_t E = hidden.size(0), K = stacked.size(1);
+  const at::Tensor R = at::addmm(bias, hidden, weight.t()).view({E, c_out, K});
+  const at::Tensor dR = at::bmm(grad, stacked.transpose(1, 2)).reshape({E, c_out * K});
+  return {dR.mm(weight), at::bmm(R.transpose(1, 2), grad), dR.t().mm(hidden), dR.sum(0)};
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+class RadialContractionFunction : public torch::autograd::Function<RadialContractionFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden,
+                            const at::Tensor& stacked, const at::Tensor& weight,
+                            const at::Tensor& bias, int64_t c_out) {
+    ctx->save_for_backward({hidden, stacked, weight, bias});
+    ctx->saved_data["c_out"] = c_out;
+    return fused_forward(hidden, stacked, weight, bias, c_out);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list s = ctx->get_saved_variables();
+    const int64_t c_out = ctx->saved_data["c_out"].toInt();
+    const at::Tensor& g = grads[0];
+    std::vector<at::Tensor> d;
+    if (at::GradMode::is_enabled()) {
+      d = reference_backward(s[0], s[1], s[2], s[3], g, c_out);
+    } else {
+      d = fused_backward(s[0], s[1], s[2], s[3], g, c_out, ctx->needs_input_grad(0),
+                         ctx->needs_input_grad(1),
+                         ctx->needs_input_grad(2) || ctx->needs_input_grad(3));
+    }
+    return {d[0], d[1], d[2], d[3], at::Tensor()};
+  }
+};
+
+void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const at::Tensor& weight,
+                     const at::Tensor& bias, int64_t c_out) {
+  const char* where = "radial_contraction: ";
+  SE3T_CHECK(c_out >= 1, where, "c_out must be >= 1, got ", c_out);
+  check_floating(hidden, "radial_contraction: hidden");
+  check_floating(stacked, "radial_contraction: stacked");
+  check_floating(weight, "radial_contraction: weight");
+  check_floating(bias, "radial_contraction: bias");
+  check_shape(hidden, {-1, -1}, "radial_contraction: hidden [E, H]");
+  check_shape(stacked, {hidden.size(0), -1, -1}, "radial_contraction: stacked [E, cols, M]");
+  check_shape(weight, {c_out * stacked.size(1), hidden.size(1)},
+              "radial_contraction: weight [C_out cols, H]");
+  check_shape(bias, {weight.size(0)}, "radial_contraction: bias [C_out cols]");
+  for (const at::Tensor* t : {&stacked, &weight, &bias}) {
+    SE3T_CHECK(t->scalar_type() == hidden.scalar_type(), where,
+               "all inputs must share one dtype, got ", describe(hidden), " and ", describe(*t));
+  }
+  constexpr int64_t kMax = std::numeric_limits<int>::max();  // BLAS takes 32-bit sizes
+  SE3T_CHECK(weight.size(0) * std::max<int64_t>(hidden.size(1), 1) < kMax &&
+                 stacked.size(1) * stacked.size(2) < kMax,
+             where, "sizes exceed the BLAS's 32-bit range: ", describe(weight), ", ",
+             describe(stacked));
+}
+
+}  // namespace
+
+at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
+                              const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
+  check_arguments(hidden, stacked, weight, bias, c_out);
+  for (const at::Tensor* t : {&hidden, &stacked, &weight, &bias}) {
+    SE3T_CHECK(t->device().is_cpu(),
+               "radial_contraction: the fused kernel runs on the CPU only, got a ",
+               t->device().str(), " tensor (use the reference path)");
+  }
+  return RadialContractionFunction::apply(hidden, stacked, weight, bias, c_out);
+}
+
+at::Tensor radial_contraction_reference(const at::Tensor& hidden, const at::Tensor& stacked,
+                                        const at::Tensor& weight, const at::Tensor& bias,
+                                        int64_t c_out) {
+  check_arguments(hidden, stacked, weight, bias, c_out);
+  const int64_t E = hidden.size(0), K = stacked.size(1);
+  return at::bmm(at::addmm(bias, hidden, weight.t()).view({E, c_out, K}), stacked);
+}
+
+double radial_contraction_flops(int64_t E, int64_t H, int64_t c_out, int64_t cols, int64_t M) {
+  return 2.0 * double(E) * double(c_out) * double(cols) * double(H + M);
+}
+
+}  // namespace se3t::kernels
