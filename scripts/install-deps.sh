@@ -4,7 +4,8 @@
 # matrix products fall back to the slow reference BLAS.
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build git libtorch-dev libopenblas-dev libgtest-dev libgmock-dev
-      libbenchmark-dev libcli11-dev libnanoflann-dev libtomlplusplus-dev nlohmann-json3-dev)
+      libbenchmark-dev libcli11-dev libnanoflann-dev libtomlplusplus-dev nlohmann-json3-dev
+      zlib1g-dev theseus-examples)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
