@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
@@ -175,6 +176,7 @@ std::vector<std::vector<int64_t>> query_all(const Forest& forest, size_t cap, do
 
 GraphBatch fully_connected_graph(const at::Tensor& pos, const at::Tensor& graph_id,
                                  int64_t num_graphs) {
+  SE3T_PROFILE_PHASE(kGraph);
   check_nodes(pos, graph_id, num_graphs, "fully_connected_graph: ");
   // Node i of a graph with n nodes starting at node s gets sources s + t + (t >= i - s) for
   // t = 0..n-2: every other node of its graph, ascending. Vectorised over the whole batch.
@@ -193,6 +195,7 @@ GraphBatch fully_connected_graph(const at::Tensor& pos, const at::Tensor& graph_
 
 GraphBatch knn_graph(const at::Tensor& pos, const at::Tensor& graph_id, int64_t num_graphs,
                      int64_t k) {
+  SE3T_PROFILE_PHASE(kGraph);
   SE3T_CHECK(k >= 1, "knn_graph: k: expected k >= 1, got ", k);
   check_nodes(pos, graph_id, num_graphs, "knn_graph: ");
   const Forest forest(pos, graph_id, num_graphs);
@@ -203,6 +206,7 @@ GraphBatch knn_graph(const at::Tensor& pos, const at::Tensor& graph_id, int64_t 
 
 GraphBatch radius_graph(const at::Tensor& pos, const at::Tensor& graph_id, int64_t num_graphs,
                         double r, int64_t max_neighbours) {
+  SE3T_PROFILE_PHASE(kGraph);
   SE3T_CHECK(std::isfinite(r) && r > 0, "radius_graph: r: expected a finite r > 0, got ", r);
   SE3T_CHECK(max_neighbours == -1 || max_neighbours >= 1,
              "radius_graph: max_neighbours: expected -1 (no cap) or >= 1, got ", max_neighbours);

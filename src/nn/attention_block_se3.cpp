@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
@@ -65,6 +66,7 @@ AttentionBlockSE3Impl::AttentionBlockSE3Impl(const AttentionBlockSE3Options& o) 
 Features AttentionBlockSE3Impl::forward(const Features& features, const EdgeGeometry& geometry) {
   Features messages =
       attention_ ? attention_->forward(features, geometry) : conv_->forward(features, geometry);
+  SE3T_PROFILE_PHASE(kOther);  // skip connection and self-interaction
   Features combined;
   if (options_.skip() == Skip::kCat) {
     // Concatenate the block input onto the messages of the degrees they share.

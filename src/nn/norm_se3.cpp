@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
@@ -15,6 +16,7 @@ NormSE3Impl::NormSE3Impl(const NormSE3Options& options) : options_(options) {
 }
 
 Features NormSE3Impl::forward(const Features& features) {
+  SE3T_PROFILE_PHASE(kOther);
   check_features(features, options_.fiber(), -1, "NormSE3: features");
   Features out;
   for (const auto& [l, f] : features) {

@@ -4,6 +4,7 @@
 
 #include "se3t/nn/segment_ops.h"
 #include "se3t/util/check.h"
+#include "se3t/util/profiler.h"
 
 namespace se3t {
 
@@ -29,6 +30,7 @@ std::string to_string(Pooling p) {
 Features pool_graphs(const Features& features, const at::Tensor& graph_id, int64_t num_graphs,
                      Pooling mode) {
   if (mode == Pooling::kNone) return features;
+  SE3T_PROFILE_PHASE(kOther);
   Features out;
   for (const auto& [l, f] : features) {
     SE3T_CHECK(mode != Pooling::kMax || l == 0, "pooling: max pooling of degree ", l,
