@@ -1,18 +1,23 @@
-// Forward and forward+backward time of whole models on the two configurations:
-//   qm9:   7 attention layers, degrees 0-3, 32 channels, 8 heads, 32 molecules x 18 atoms,
-//          fully connected;
-//   nbody: 4 layers, degrees 0-3, 16 channels, 2 heads, 100 systems x 5 particles.
-// Peak resident memory (VmHWM, the whole process so far) is reported as a counter.
+// Forward and forward+backward time of whole models on the named workloads, the
+// same definitions `se3t bench` uses (se3t/bench/workloads.h):
+//   qm9:     7 attention layers, degrees 0-3, 32 channels, 8 heads, 32 molecules x 18 atoms,
+//            fully connected;
+//   nbody:   4 layers, degrees 0-3, 16 channels, 2 heads, 100 systems x 5 particles;
+//   protein: 4 layers, degrees 0-2, 16 channels, 4 heads, 1a5z_A (2,415 atoms), k = 16
+//            (registered when theseus-examples is installed).
+// The graph is built once (`se3t bench` times graph building on its own). Peak resident
+// memory (VmHWM, the whole process so far) is reported as a counter.
 // Threads: --threads N (default 1). OpenBLAS is kept at one thread so it does not fight
 // ATen's OpenMP pool for the two cores.
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "se3t/graph/neighbourhood.h"
+#include "se3t/bench/workloads.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/util/runtime.h"
 
@@ -27,45 +32,11 @@ double peak_rss_mb() {
   return 0;
 }
 
-struct Workload {
-  se3t::SE3TransformerOptions options;
-  int64_t graphs, nodes;
-};
-
-Workload workload(const std::string& name) {
-  Workload w;
-  auto& o = w.options;
-  o.fiber_in = se3t::Fiber{{0, 6}};
-  o.fiber_out = se3t::Fiber{{0, 1}};
-  if (name == "qm9") {
-    o.fiber_hidden = se3t::Fiber::uniform(3, 32);
-    o.num_layers = 7;
-    o.num_heads = 8;
-    o.pooling = se3t::Pooling::kMax;
-    w.graphs = 32;
-    w.nodes = 18;
-  } else {
-    o.fiber_in = se3t::Fiber{{0, 1}, {1, 1}};
-    o.fiber_hidden = se3t::Fiber::uniform(3, 16);
-    o.fiber_out = se3t::Fiber{{1, 2}};
-    o.num_layers = 4;
-    o.num_heads = 2;
-    o.edge_dim = 1;
-    w.graphs = 100;
-    w.nodes = 5;
-  }
-  return w;
-}
-
 void run(benchmark::State& state, const std::string& name, bool backward) {
-  const Workload w = workload(name);
+  const se3t::bench::Workload w = se3t::bench::make_workload(name);
   se3t::SE3Transformer model(w.options);
-  const int64_t n = w.graphs * w.nodes;
-  const at::Tensor gid = at::arange(w.graphs, at::kLong).repeat_interleave(w.nodes);
-  se3t::GraphBatch g = se3t::fully_connected_graph(at::randn({n, 3}) * 2, gid, w.graphs);
-  if (w.options.edge_dim > 0) g.edge_attr = at::randn({g.num_edges(), w.options.edge_dim});
-  se3t::Features f;
-  for (const auto& [l, c] : w.options.fiber_in.entries()) f[l] = at::randn({n, c, 2 * l + 1});
+  const se3t::Features& f = w.features;
+  const se3t::GraphBatch g = w.build_graph();
   for (auto _ : state) {
     se3t::Features out = model->forward(g, f);
     if (backward) {
@@ -91,7 +62,8 @@ int main(int argc, char** argv) {
     if (a.rfind("--threads=", 0) == 0) threads = std::stoi(a.substr(10));
   }
   se3t::configure_runtime(threads);
-  for (const std::string name : {"nbody", "qm9"}) {
+  for (const std::string& name : se3t::bench::workload_names()) {
+    if (name == "protein" && !std::filesystem::exists(se3t::bench::kDefaultPdb)) continue;
     benchmark::RegisterBenchmark(("forward/" + name).c_str(),
                                  [name](benchmark::State& s) { run(s, name, false); })
         ->Unit(benchmark::kMillisecond)
