@@ -66,41 +66,137 @@ int64_t block_edges(const Dims& d) {
   return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
 }
 
-// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b.
+// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b. W and b come with their
+// rows permuted to (c, o) order, so each edge's R_e is [K, C_out] with o contiguous.
 template <typename T>
 void radial_block(const T* h, const T* W, const T* b, int64_t nb, const Dims& d, T* R) {
   for (int64_t i = 0; i < nb; ++i) std::copy(b, b + d.N, R + i * d.N);
   gemm<T>(false, true, nb, d.N, d.H, 1, h, d.H, W, d.H, 1, R, d.N);
 }
 
+// ---- per-edge products, R_e / dR_e as [K, C_out] -------------------------------------------
+// Written as unit-stride loops over o (axpy) or over lanes of partial sums (dot), which GCC
+// vectorises without reassociation; each is compiled for AVX-512, AVX2 and the baseline and
+// picked at load time (the library is built for generic x86-64).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define SE3T_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SE3T_CLONES
+#endif
+#define SE3T_INLINE inline __attribute__((always_inline))
+
+// out_e[o, m] = sum_c R_e[c, o] X_e[c, m]; acc is [M, C_out] scratch.
+template <typename T>
+SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* acc, int64_t K, int64_t C,
+                              int64_t M) {
+  std::fill(acc, acc + M * C, T(0));
+  for (int64_t c = 0; c < K; ++c) {
+    const T* r = R + c * C;
+    for (int64_t m = 0; m < M; ++m) {
+      const T x = X[c * M + m];
+      T* a = acc + m * C;
+      for (int64_t o = 0; o < C; ++o) a[o] += x * r[o];
+    }
+  }
+  for (int64_t o = 0; o < C; ++o)
+    for (int64_t m = 0; m < M; ++m) out[o * M + m] = acc[m * C + o];
+}
+
+template <typename T>
+SE3T_INLINE T dot(const T* a, const T* b, int64_t n) {
+  constexpr int64_t L = 64 / sizeof(T);  // one 512-bit register of partial sums
+  T lanes[L] = {};
+  int64_t i = 0;
+  for (; i + L <= n; i += L)
+    for (int64_t j = 0; j < L; ++j) lanes[j] += a[i + j] * b[i + j];
+  T s = 0;
+  for (; i < n; ++i) s += a[i] * b[i];
+  for (int64_t j = 0; j < L; ++j) s += lanes[j];
+  return s;
+}
+
+// dR_e[c, o] = sum_m X_e[c, m] g_e[o, m]; dX_e[c, m] = sum_o R_e[c, o] g_e[o, m] (R may be
+// null: dX not needed). gT is g_e transposed, [M, C_out].
+template <typename T>
+SE3T_INLINE void edge_backward(const T* R, const T* X, const T* g, T* dR, T* dX, T* gT, int64_t K,
+                               int64_t C, int64_t M) {
+  for (int64_t o = 0; o < C; ++o)
+    for (int64_t m = 0; m < M; ++m) gT[m * C + o] = g[o * M + m];
+  for (int64_t c = 0; c < K; ++c) {
+    T* d = dR + c * C;
+    std::fill(d, d + C, T(0));
+    for (int64_t m = 0; m < M; ++m) {
+      const T x = X[c * M + m];
+      const T* gm = gT + m * C;
+      for (int64_t o = 0; o < C; ++o) d[o] += x * gm[o];
+    }
+    if (R)
+      for (int64_t m = 0; m < M; ++m) dX[c * M + m] = dot(R + c * C, gT + m * C, C);
+  }
+}
+
+SE3T_CLONES void edge_forward_f(const float* R, const float* X, float* out, float* acc, int64_t K,
+                                int64_t C, int64_t M) {
+  edge_forward(R, X, out, acc, K, C, M);
+}
+SE3T_CLONES void edge_forward_d(const double* R, const double* X, double* out, double* acc,
+                                int64_t K, int64_t C, int64_t M) {
+  edge_forward(R, X, out, acc, K, C, M);
+}
+SE3T_CLONES void edge_backward_f(const float* R, const float* X, const float* g, float* dR,
+                                 float* dX, float* gT, int64_t K, int64_t C, int64_t M) {
+  edge_backward(R, X, g, dR, dX, gT, K, C, M);
+}
+SE3T_CLONES void edge_backward_d(const double* R, const double* X, const double* g, double* dR,
+                                 double* dX, double* gT, int64_t K, int64_t C, int64_t M) {
+  edge_backward(R, X, g, dR, dX, gT, K, C, M);
+}
+void edge_forward_any(const float* R, const float* X, float* out, float* acc, int64_t K, int64_t C,
+                      int64_t M) {
+  edge_forward_f(R, X, out, acc, K, C, M);
+}
+void edge_forward_any(const double* R, const double* X, double* out, double* acc, int64_t K,
+                      int64_t C, int64_t M) {
+  edge_forward_d(R, X, out, acc, K, C, M);
+}
+void edge_backward_any(const float* R, const float* X, const float* g, float* dR, float* dX,
+                       float* gT, int64_t K, int64_t C, int64_t M) {
+  edge_backward_f(R, X, g, dR, dX, gT, K, C, M);
+}
+void edge_backward_any(const double* R, const double* X, const double* g, double* dR, double* dX,
+                       double* gT, int64_t K, int64_t C, int64_t M) {
+  edge_backward_d(R, X, g, dR, dX, gT, K, C, M);
+}
+
+// W, b: rows in (c, o) order (see radial_block).
 template <typename T>
 void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d) {
   const int64_t B = block_edges(d);
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
-    std::vector<T> R(size_t(B * d.N));  // one buffer per task, never per edge
+    // Buffers per task, never per edge.
+    std::vector<T> R(size_t(B * d.N)), acc(size_t(d.M * d.c_out));
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
       radial_block(h + e0 * d.H, W, b, nb, d, R.data());
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t e = e0 + i;
-        // out_e [C_out, M] = R_e [C_out, K] X_e [K, M]
-        gemm<T>(false, false, d.c_out, d.M, d.K, 1, R.data() + i * d.N, d.K, X + e * d.K * d.M, d.M,
-                0, out + e * d.c_out * d.M, d.M);
+        edge_forward_any(R.data() + i * d.N, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
+                         d.K, d.c_out, d.M);
       }
     }
   });
 }
 
 // Gradients given g = dL/dout [E, C_out, M]; a null output pointer means "not needed".
-// dW and db are summed per task into acc[task] = [dW (N H) | db (N)] and reduced by the
-// caller, so the inner loops never synchronise.
+// dW and db (rows in (c, o) order, like W) are summed per task into
+// acc[task] = [dW (N H) | db (N)] and reduced by the caller: no synchronisation in the loops.
 template <typename T>
 void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g, T* dh, T* dX,
                      T* acc, int64_t tasks, const Dims& d) {
   const int64_t B = block_edges(d);
   const bool need_params = acc != nullptr;
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
-    std::vector<T> R(size_t(dX ? B * d.N : 0)), dR(size_t(B * d.N));
+    std::vector<T> R(size_t(dX ? B * d.N : 0)), dR(size_t(B * d.N)), gT(size_t(d.M * d.c_out));
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t begin = d.E * t / tasks, end = d.E * (t + 1) / tasks;
       T* dW = need_params ? acc + t * (d.N * d.H + d.N) : nullptr;
@@ -110,15 +206,9 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
         if (dX) radial_block(h + e0 * d.H, W, b, nb, d, R.data());  // recomputed, not stored
         for (int64_t i = 0; i < nb; ++i) {
           const int64_t e = e0 + i;
-          const T* g_e = g + e * d.c_out * d.M;
-          const T* X_e = X + e * d.K * d.M;
-          // dR_e = g_e X_e^T [C_out, K]
-          gemm<T>(false, true, d.c_out, d.K, d.M, 1, g_e, d.M, X_e, d.M, 0, dR.data() + i * d.N,
-                  d.K);
-          // dX_e = R_e^T g_e [K, M]
-          if (dX)
-            gemm<T>(true, false, d.K, d.M, d.c_out, 1, R.data() + i * d.N, d.K, g_e, d.M, 0,
-                    dX + e * d.K * d.M, d.M);
+          edge_backward_any(dX ? R.data() + i * d.N : nullptr, X + e * d.K * d.M,
+                            g + e * d.c_out * d.M, dR.data() + i * d.N,
+                            dX ? dX + e * d.K * d.M : nullptr, gT.data(), d.K, d.c_out, d.M);
         }
         // dh [nb, H] = dR [nb, N] W [N, H]
         if (dh)
@@ -141,11 +231,18 @@ Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out)
           stacked.size(1), stacked.size(2), c_out * stacked.size(1)};
 }
 
+// Rows of W [N, H] or b [N] from the layer's (o, c) order to (c, o): one copy of the weights
+// per call, so that every edge's radial weights come out with o contiguous.
+at::Tensor permute_rows(const at::Tensor& t, const Dims& d) {
+  const at::Tensor v = t.dim() == 2 ? t.reshape({d.c_out, d.K, d.H}) : t.reshape({d.c_out, d.K});
+  return v.transpose(0, 1).contiguous().view(t.sizes());
+}
+
 at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
                          const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
   const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
-                   b = bias.contiguous();
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = permute_rows(weight, d),
+                   b = permute_rows(bias, d);
   at::Tensor out = at::empty({d.E, d.c_out, d.M}, hidden.options());
   if (d.E == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {
@@ -161,8 +258,8 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
                                        const at::Tensor& grad, int64_t c_out, bool need_h,
                                        bool need_X, bool need_params) {
   const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
-                   b = bias.contiguous(), g = grad.contiguous();
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = permute_rows(weight, d),
+                   b = permute_rows(bias, d), g = grad.contiguous();
   at::Tensor dh = need_h ? at::empty_like(h) : at::Tensor();
   at::Tensor dX = need_X ? at::empty_like(X) : at::Tensor();
   const int64_t tasks = std::max<int64_t>(
@@ -180,8 +277,10 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
   at::Tensor dW, db;
   if (need_params) {
     const at::Tensor total = acc.sum(0);
-    dW = total.narrow(0, 0, d.N * d.H).view({d.N, d.H});
-    db = total.narrow(0, d.N * d.H, d.N);
+    // Back from (c, o) to the layer's (o, c) row order.
+    dW =
+        total.narrow(0, 0, d.N * d.H).view({d.K, d.c_out, d.H}).transpose(0, 1).reshape({d.N, d.H});
+    db = total.narrow(0, d.N * d.H, d.N).view({d.K, d.c_out}).t().reshape({d.N});
   }
   return {dh, dX, dW, db};
 }

@@ -7,7 +7,8 @@
 namespace se3t {
 
 namespace {
-std::atomic<KernelPath> g_default{KernelPath::kReference};
+// Fused by default: test_kernels checks it against the reference (values and gradients).
+std::atomic<KernelPath> g_default{KernelPath::kFused};
 }
 
 KernelPath default_kernel_path() {
