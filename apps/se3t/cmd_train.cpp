@@ -7,19 +7,52 @@
 #include "commands.h"
 #include "se3t/train/config.h"
 #include "se3t/train/json.h"
+#include "se3t/train/molecule_config.h"
+#include "se3t/train/molecule_trainer.h"
 #include "se3t/train/trainer.h"
 
 namespace se3t::cli {
 
+namespace {
+
+struct Options {
+  std::string config, out, data;
+  bool resume = false, quiet = false;
+  int64_t epochs = -1, threads = -1;
+};
+
+int train_molecules_command(const Options& opts) {
+  const MoleculeConfig config = MoleculeConfig::load(opts.config);
+  TrainOverrides ov;
+  ov.resume = opts.resume;
+  ov.out_dir = opts.out;
+  ov.data_dir = opts.data;
+  ov.epochs = opts.epochs;
+  ov.threads = opts.threads;
+  ov.verbose = !opts.quiet;
+  const MoleculeTrainResult r = train_molecules(config, ov);
+  std::printf(
+      "{\"task\": \"molecules\", \"out_dir\": %s, \"interrupted\": %s, \"epochs\": %lld, "
+      "\"steps\": %lld, \"threads\": %lld, \"wall_s\": %s, \"test\": %s}\n",
+      json_string(r.out_dir).c_str(), r.interrupted ? "true" : "false",
+      static_cast<long long>(r.epochs_done), static_cast<long long>(r.steps),
+      static_cast<long long>(r.threads), json_number(r.wall_s, 6).c_str(),
+      r.test.num_molecules > 0 ? r.test.to_json().c_str() : "null");
+  std::fflush(stdout);
+  if (r.interrupted) {
+    std::fprintf(stderr, "se3t train: interrupted; continue with: se3t train %s --resume%s\n",
+                 opts.config.c_str(), opts.out.empty() ? "" : (" --out " + opts.out).c_str());
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void add_train_command(CLI::App& app) {
-  struct Options {
-    std::string config, out, data;
-    bool resume = false, quiet = false;
-    int64_t epochs = -1, threads = -1;
-  };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
-      "train", "Train an N-body model (SE(3)-Transformer or TFN) from a TOML config.");
+      "train", "Train an N-body or molecule model (SE(3)-Transformer or TFN) from a TOML config.");
   cmd->footer(
       "Trains the N-body model described by a TOML config ([data], [model], [train]; see\n"
       "configs/nbody_quick.toml). Generates the data set in [data].dir if it is missing. Writes\n"
@@ -27,7 +60,10 @@ void add_train_command(CLI::App& app) {
       "metrics.csv, metrics.jsonl, learning_curve.svg and, at the end, test_metrics.json; prints\n"
       "a JSON summary on stdout. Ctrl-C finishes the current step, writes a checkpoint and exits\n"
       "with status 130; --resume continues it bit-exactly (same thread count).\n"
-      "Model type 'linear' trains nothing and evaluates the Linear baseline.");
+      "Model type 'linear' trains nothing and evaluates the Linear baseline.\n"
+      "A config with task = \"molecules\" (configs/qm7_energy.toml, amons_forces.toml,\n"
+      "qm9_homo.toml) trains a molecular energy (+ force) model instead; --data then replaces\n"
+      "[data].file.");
   cmd->add_option("config", opts->config, "TOML config file")->required()->check(CLI::ExistingFile);
   cmd->add_flag("--resume", opts->resume, "continue the checkpoint.pt in the output directory");
   cmd->add_option("--out", opts->out, "output directory (overrides [train].out_dir)");
@@ -41,7 +77,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--quiet", opts->quiet, "no progress or log lines on stderr");
   cmd->callback([opts] {
     run_guarded("train", [&] {
-      const Config config = Config::load(opts->config);
+      // task = "molecules" selects the molecule trainer; N-body is the default.
+      if (config_task(opts->config) == "molecules") return train_molecules_command(*opts);
+      const Config config = Config::parse(config_text_without_task(opts->config), opts->config);
       TrainOverrides ov;
       ov.resume = opts->resume;
       ov.out_dir = opts->out;

@@ -16,6 +16,7 @@ void add_selfcheck_command(CLI::App& app);
 void add_nbody_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 
 }  // namespace se3t::cli

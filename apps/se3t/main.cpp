@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   se3t::cli::add_nbody_command(app);
   se3t::cli::add_train_command(app);
   se3t::cli::add_eval_command(app);
+  se3t::cli::add_predict_command(app);
   se3t::cli::add_bench_command(app);
   // Malloc tuning and OpenBLAS at one thread for every subcommand, keeping LibTorch's thread
   // count; subcommands with --threads set their own.

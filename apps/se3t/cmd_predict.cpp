@@ -1,0 +1,73 @@
+// `se3t predict`: energies (and forces) of a trained molecule model for every frame of an
+// extended XYZ file, written as extended XYZ.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "commands.h"
+#include "se3t/data/extxyz.h"
+#include "se3t/models/molecule_model.h"
+#include "se3t/train/json.h"
+#include "se3t/train/threads.h"
+#include "se3t/util/check.h"
+
+namespace se3t::cli {
+
+void add_predict_command(CLI::App& app) {
+  struct Options {
+    std::string checkpoint, data, out;
+    bool forces = false;
+    int64_t batch_size = 64, threads = 0;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "predict", "Predict energies (and forces) of molecules with a trained molecule model.");
+  cmd->footer(
+      "Reads every frame of --data (extended XYZ), predicts its energy with the molecule model\n"
+      "of --checkpoint (checkpoint.pt or best_model.pt of a task = \"molecules\" run) and writes\n"
+      "the frames to --out with energy=<prediction> (the input's own energy, if any, is kept as\n"
+      "energy_ref) and, with --forces, per-atom forces:R:3 = -dE/dx (the input's forces are\n"
+      "replaced). Units are those of the training data (kcal/mol, kcal/mol/A for the shipped\n"
+      "sets). The output is written to a temporary file and renamed. Prints a JSON summary.");
+  cmd->add_option("--checkpoint", opts->checkpoint, "molecule model (from se3t train)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", opts->data, "input frames (.extxyz)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", opts->out, "output file (.extxyz)")->required();
+  cmd->add_flag("--forces", opts->forces, "also predict forces F = -dE/dx");
+  cmd->add_option("--batch-size", opts->batch_size, "molecules per forward pass")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--threads", opts->threads, "intra-op threads (0: all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  cmd->callback([opts] {
+    run_guarded("predict", [&] {
+      configure_threads(opts->threads);
+      MoleculeModel model = load_molecule_model(opts->checkpoint);
+      const std::vector<Frame> frames = predict_frames(*model, read_extxyz(opts->data),
+                                                       opts->forces, opts->batch_size, opts->data);
+      const int64_t n = static_cast<int64_t>(frames.size());
+      // Temporary file + rename: an interrupted run never leaves a truncated output.
+      const std::string tmp = opts->out + ".tmp";
+      write_extxyz(tmp, frames);
+      std::error_code ec;
+      std::filesystem::rename(tmp, opts->out, ec);
+      if (ec) std::remove(tmp.c_str());
+      SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", opts->out, ": ", ec.message());
+      std::printf(
+          "{\"checkpoint\": %s, \"data\": %s, \"out\": %s, \"frames\": %lld, "
+          "\"forces\": %s}\n",
+          json_string(opts->checkpoint).c_str(), json_string(opts->data).c_str(),
+          json_string(opts->out).c_str(), static_cast<long long>(n),
+          opts->forces ? "true" : "false");
+      return 0;
+    });
+  });
+}
+
+}  // namespace se3t::cli

@@ -1,0 +1,280 @@
+#include "se3t/data/molecule_dataset.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "se3t/data/elements.h"
+#include "se3t/data/qm9_xyz.h"
+#include "se3t/graph/neighbourhood.h"
+#include "se3t/util/check.h"
+
+namespace se3t {
+namespace fs = std::filesystem;
+
+std::vector<Molecule> molecules_from_frames(const std::vector<Frame>& frames,
+                                            const std::string& energy_key,
+                                            const std::string& source) {
+  std::vector<Molecule> out;
+  out.reserve(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const Frame& f = frames[i];
+    SE3T_CHECK(f.size() > 0, source, ": frame ", i + 1, " has no atoms");
+    Molecule m;
+    m.numbers = atomic_numbers(f);
+    m.positions = f.positions;
+    m.forces = f.forces;
+    const auto name = f.info.find("name");
+    m.name = name != f.info.end() ? name->second : "#" + std::to_string(i);
+    m.energy = std::numeric_limits<double>::quiet_NaN();
+    if (!energy_key.empty()) {
+      const std::optional<double> e = f.number(energy_key);
+      SE3T_CHECK(e.has_value(), source, ": frame ", i + 1, " (", m.name, ") has no '", energy_key,
+                 "' value");
+      SE3T_CHECK(std::isfinite(*e), source, ": frame ", i + 1, " (", m.name, "): '", energy_key,
+                 "' is not finite");
+      m.energy = *e;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<Molecule> load_molecules(const std::string& path, const std::string& energy_key) {
+  SE3T_CHECK(fs::is_regular_file(path), "molecule file '", path, "' does not exist");
+  const std::vector<Frame> frames = read_extxyz(path);
+  SE3T_CHECK(!frames.empty(), "molecule file '", path, "' holds no frames");
+  return molecules_from_frames(frames, energy_key, path);
+}
+
+std::vector<Molecule> load_qm9_directory(const std::string& dir, const std::string& property) {
+  SE3T_CHECK(fs::is_directory(dir), "QM9 directory '", dir,
+             "' does not exist (QM9 is not shipped: download the raw dsgdb9nsd_*.xyz files)");
+  const auto* end = kQm9PropertyNames + 15;
+  SE3T_CHECK(std::find(kQm9PropertyNames, end, property) != end, "QM9: unknown property '",
+             property, "'");
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.rfind("dsgdb9nsd_", 0) == 0 && e.path().extension() == ".xyz")
+      files.push_back(e.path().string());
+  }
+  SE3T_CHECK(!files.empty(), "QM9 directory '", dir, "' holds no dsgdb9nsd_*.xyz files");
+  std::sort(files.begin(), files.end());
+  std::vector<Frame> frames;
+  frames.reserve(files.size());
+  for (const auto& f : files) frames.push_back(read_qm9_xyz(f));
+  return molecules_from_frames(frames, property, dir);
+}
+
+ElementVocabulary::ElementVocabulary(std::vector<int> numbers) : numbers_(std::move(numbers)) {
+  std::sort(numbers_.begin(), numbers_.end());
+  numbers_.erase(std::unique(numbers_.begin(), numbers_.end()), numbers_.end());
+  for (int z : numbers_) (void)element_symbol(z);  // validates the range
+}
+
+ElementVocabulary ElementVocabulary::of(const std::vector<Molecule>& molecules) {
+  std::vector<int> all;
+  for (const Molecule& m : molecules) all.insert(all.end(), m.numbers.begin(), m.numbers.end());
+  return ElementVocabulary(std::move(all));
+}
+
+int64_t ElementVocabulary::index(int z) const {
+  const auto it = std::lower_bound(numbers_.begin(), numbers_.end(), z);
+  if (it != numbers_.end() && *it == z) return it - numbers_.begin();
+  std::string known;
+  for (int k : numbers_) known += (known.empty() ? "" : " ") + element_symbol(k);
+  SE3T_CHECK(false, "element ", (z >= 1 && z <= kNumElements) ? element_symbol(z) : "?", " (Z=", z,
+             ") was not seen in training; the model knows only: ", known);
+  return -1;
+}
+
+void ElementVocabulary::check_known(const std::vector<Molecule>& molecules,
+                                    const std::string& source) const {
+  for (size_t i = 0; i < molecules.size(); ++i) {
+    for (size_t a = 0; a < molecules[i].numbers.size(); ++a) {
+      try {
+        (void)index(molecules[i].numbers[a]);
+      } catch (const Error& e) {
+        SE3T_CHECK(false, source, ": molecule ", i + 1, " (", molecules[i].name, "), atom ", a + 1,
+                   ": ", e.what());
+      }
+    }
+  }
+}
+
+std::vector<std::vector<int64_t>> random_split(int64_t n, const std::vector<int64_t>& sizes,
+                                               uint64_t seed) {
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    SE3T_CHECK(s >= 0, "random_split: negative split size ", s);
+    total += s;
+  }
+  SE3T_CHECK(total <= n, "random_split: split sizes add up to ", total, " but there are only ", n,
+             " molecules");
+  std::vector<int64_t> perm(n);
+  for (int64_t i = 0; i < n; ++i) perm[i] = i;
+  std::mt19937_64 g(seed);
+  for (int64_t i = n - 1; i > 0; --i) {
+    // Uniform in [0, i] by rejection (portable: no library distribution).
+    const uint64_t range = static_cast<uint64_t>(i) + 1;
+    const uint64_t limit =
+        std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % range;
+    uint64_t x;
+    do {
+      x = g();
+    } while (x >= limit);
+    std::swap(perm[i], perm[x % range]);
+  }
+  std::vector<std::vector<int64_t>> parts;
+  int64_t at = 0;
+  for (int64_t s : sizes) {
+    parts.emplace_back(perm.begin() + at, perm.begin() + at + s);
+    at += s;
+  }
+  return parts;
+}
+
+double EnergyStats::reference_energy(const Molecule& m) const {
+  double e = 0.0;
+  for (int z : m.numbers) {
+    const auto it = std::lower_bound(elements.begin(), elements.end(), z);
+    SE3T_CHECK(it != elements.end() && *it == z, "element Z=", z, " has no reference energy");
+    e += reference[it - elements.begin()];
+  }
+  return e;
+}
+
+double EnergyStats::standardise(const Molecule& m, double energy) const {
+  return (energy - reference_energy(m) - mean) / std;
+}
+
+double EnergyStats::destandardise(const Molecule& m, double y) const {
+  return reference_energy(m) + mean + std * y;
+}
+
+std::string EnergyStats::to_text() const {
+  std::ostringstream out;
+  out << "mean = " << detail::format_real(mean) << "\nstd = " << detail::format_real(std) << "\n";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    out << "e" << elements[i] << " = " << detail::format_real(reference[i]) << "\n";
+  }
+  return out.str();
+}
+
+EnergyStats EnergyStats::from_text(const std::string& text) {
+  EnergyStats s;
+  std::istringstream in(text);
+  std::string key, eq, value;
+  bool has_mean = false, has_std = false;
+  while (in >> key >> eq >> value) {
+    double x = 0.0;
+    SE3T_CHECK(eq == "=" && detail::parse_real(value, x), "energy statistics: malformed line '",
+               key, " ", eq, " ", value, "'");
+    if (key == "mean") {
+      s.mean = x;
+      has_mean = true;
+    } else if (key == "std") {
+      s.std = x;
+      has_std = true;
+    } else {
+      SE3T_CHECK(key.size() > 1 && key[0] == 'e', "energy statistics: unknown key '", key, "'");
+      s.elements.push_back(std::stoi(key.substr(1)));
+      s.reference.push_back(x);
+    }
+  }
+  SE3T_CHECK(has_mean && has_std && s.std > 0.0, "energy statistics: mean and std > 0 required");
+  SE3T_CHECK(std::is_sorted(s.elements.begin(), s.elements.end()),
+             "energy statistics: elements out of order");
+  return s;
+}
+
+EnergyStats fit_energy_stats(const std::vector<Molecule>& molecules,
+                             const std::vector<int64_t>& indices, const ElementVocabulary& vocab,
+                             bool fit_reference) {
+  SE3T_CHECK(!indices.empty(), "fit_energy_stats: no training molecules");
+  const int64_t m = static_cast<int64_t>(indices.size()), k = vocab.size();
+  at::Tensor a = at::zeros({m, k}, at::kDouble), b = at::empty({m, 1}, at::kDouble);
+  auto aa = a.accessor<double, 2>();
+  auto ba = b.accessor<double, 2>();
+  for (int64_t i = 0; i < m; ++i) {
+    const Molecule& mol = molecules.at(indices[i]);
+    SE3T_CHECK(std::isfinite(mol.energy), "fit_energy_stats: molecule ", mol.name,
+               " has no energy");
+    for (int z : mol.numbers) aa[i][vocab.index(z)] += 1.0;
+    ba[i][0] = mol.energy;
+  }
+  EnergyStats s;
+  s.elements = vocab.numbers();
+  s.reference.assign(k, 0.0);
+  if (fit_reference) {
+    // Minimum-norm least squares through the SVD (gelsd): E ~ sum_el n_el e_el.
+    const at::Tensor e = std::get<0>(at::linalg_lstsq(a, b, c10::nullopt, "gelsd"));
+    for (int64_t j = 0; j < k; ++j) s.reference[j] = e[j][0].item<double>();
+  }
+  const at::Tensor ref = at::tensor(s.reference, at::kDouble);
+  const at::Tensor r = b.squeeze(1) - a.matmul(ref);
+  s.mean = r.mean().item<double>();
+  // Population std; a data set with one molecule or identical residuals keeps std 1.
+  const double sd = m > 1 ? r.std(/*unbiased=*/false).item<double>() : 0.0;
+  s.std = sd > 1e-12 * std::max(1.0, std::abs(s.mean)) ? sd : 1.0;
+  return s;
+}
+
+MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
+                                  const std::vector<int64_t>& indices,
+                                  const ElementVocabulary& vocab, double cutoff,
+                                  at::ScalarType dtype) {
+  SE3T_CHECK(!indices.empty(), "make_molecule_batch: empty batch");
+  int64_t n = 0;
+  bool forces = true;
+  for (int64_t i : indices) {
+    SE3T_CHECK(i >= 0 && i < static_cast<int64_t>(molecules.size()), "make_molecule_batch: index ",
+               i, " out of range");
+    n += molecules[i].size();
+    forces = forces && molecules[i].has_forces();
+  }
+  const int64_t g = static_cast<int64_t>(indices.size()), k = vocab.size();
+  at::Tensor pos = at::empty({n, 3}, at::kDouble), gid = at::empty({n}, at::kLong);
+  at::Tensor one_hot = at::zeros({n, k}, at::kDouble), counts = at::zeros({g, k}, at::kDouble);
+  at::Tensor energy = at::empty({g}, at::kDouble);
+  at::Tensor f = forces ? at::empty({n, 3}, at::kDouble) : at::Tensor();
+  auto pa = pos.accessor<double, 2>();
+  auto ga = gid.accessor<int64_t, 1>();
+  auto oa = one_hot.accessor<double, 2>();
+  auto ca = counts.accessor<double, 2>();
+  auto ea = energy.accessor<double, 1>();
+  double* fa = forces ? f.data_ptr<double>() : nullptr;
+  int64_t row = 0;
+  for (int64_t j = 0; j < g; ++j) {
+    const Molecule& m = molecules[indices[j]];
+    ea[j] = m.energy;
+    for (int64_t a = 0; a < m.size(); ++a, ++row) {
+      const int64_t c = vocab.index(m.numbers[a]);
+      oa[row][c] = 1.0;
+      ca[j][c] += 1.0;
+      ga[row] = j;
+      for (int d = 0; d < 3; ++d) {
+        pa[row][d] = m.positions[a][d];
+        if (fa) fa[row * 3 + d] = m.forces[a][d];
+      }
+    }
+  }
+  MoleculeBatch b;
+  const at::Tensor p = pos.to(dtype);
+  b.graph = cutoff > 0.0 ? radius_graph(p, gid, g, cutoff) : fully_connected_graph(p, gid, g);
+  b.one_hot = one_hot.to(dtype);
+  b.counts = counts;
+  b.energy = energy;
+  b.forces = f;
+  b.indices = indices;
+  return b;
+}
+
+}  // namespace se3t

@@ -1,0 +1,275 @@
+#include "se3t/models/molecule_model.h"
+
+#include <ATen/ATen.h>
+#include <torch/autograd.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/utils.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "se3t/util/check.h"
+
+namespace se3t {
+
+void MoleculeModelOptions::validate() const {
+  SE3T_CHECK(num_degrees >= 1, "molecule model: num_degrees must be >= 1, got ", num_degrees);
+  SE3T_CHECK(num_channels >= 1, "molecule model: num_channels must be >= 1, got ", num_channels);
+  SE3T_CHECK(out_channels >= 1, "molecule model: out_channels must be >= 1, got ", out_channels);
+  SE3T_CHECK(mlp_hidden >= 1, "molecule model: mlp_hidden must be >= 1, got ", mlp_hidden);
+  SE3T_CHECK(pooling == "sum" || pooling == "avg" || pooling == "max",
+             "molecule model: pooling must be sum, avg or max, got '", pooling, "'");
+  SE3T_CHECK(std::isfinite(cutoff), "molecule model: cutoff must be finite");
+}
+
+SE3TransformerOptions MoleculeModelOptions::network(int64_t num_elements) const {
+  validate();
+  SE3T_CHECK(num_elements >= 1, "molecule model: empty element vocabulary");
+  SE3TransformerOptions o;
+  o.fiber_in = Fiber({{0, num_elements}});
+  o.fiber_hidden = Fiber::uniform(num_degrees - 1, num_channels);
+  o.fiber_out = Fiber({{0, out_channels}});
+  o.num_layers = num_layers;
+  o.num_heads = num_heads;
+  o.channels_div = channels_div;
+  o.radial_hidden = radial_hidden;
+  o.edge_dim = 0;
+  o.self_interaction = self_interaction;
+  o.skip = skip;
+  o.norm = norm;
+  o.pooling = Pooling::kNone;  // pooled here, after (avg/max) or before (sum) the MLP
+  o.attention = attention;
+  o.validate();
+  return o;
+}
+
+std::string MoleculeModelOptions::to_text() const {
+  std::ostringstream out;
+  out << "attention = " << (attention ? "true" : "false") << "\nnum_layers = " << num_layers
+      << "\nnum_degrees = " << num_degrees << "\nnum_channels = " << num_channels
+      << "\nnum_heads = " << num_heads << "\nchannels_div = " << channels_div
+      << "\nradial_hidden = " << radial_hidden
+      << "\nself_interaction = " << to_string(self_interaction) << "\nskip = " << to_string(skip)
+      << "\nnorm = " << (norm ? "true" : "false") << "\npooling = " << pooling
+      << "\nout_channels = " << out_channels << "\nmlp_hidden = " << mlp_hidden
+      << "\ncutoff = " << detail::format_real(cutoff) << "\n";
+  return out.str();
+}
+
+MoleculeModelOptions MoleculeModelOptions::from_text(const std::string& text) {
+  MoleculeModelOptions o;
+  std::istringstream in(text);
+  std::string key, eq, v;
+  auto as_int = [](const std::string& k, const std::string& s) {
+    double x = 0.0;
+    SE3T_CHECK(detail::parse_real(s, x) && x == static_cast<double>(static_cast<int64_t>(x)),
+               "molecule model options: ", k, " must be an integer, got '", s, "'");
+    return static_cast<int64_t>(x);
+  };
+  auto as_bool = [](const std::string& k, const std::string& s) {
+    SE3T_CHECK(s == "true" || s == "false", "molecule model options: ", k,
+               " must be true or false, got '", s, "'");
+    return s == "true";
+  };
+  while (in >> key >> eq >> v) {
+    SE3T_CHECK(eq == "=", "molecule model options: malformed line at '", key, "'");
+    if (key == "attention")
+      o.attention = as_bool(key, v);
+    else if (key == "num_layers")
+      o.num_layers = as_int(key, v);
+    else if (key == "num_degrees")
+      o.num_degrees = as_int(key, v);
+    else if (key == "num_channels")
+      o.num_channels = as_int(key, v);
+    else if (key == "num_heads")
+      o.num_heads = as_int(key, v);
+    else if (key == "channels_div")
+      o.channels_div = as_int(key, v);
+    else if (key == "radial_hidden")
+      o.radial_hidden = as_int(key, v);
+    else if (key == "self_interaction")
+      o.self_interaction = parse_self_interaction(v);
+    else if (key == "skip")
+      o.skip = parse_skip(v);
+    else if (key == "norm")
+      o.norm = as_bool(key, v);
+    else if (key == "pooling")
+      o.pooling = v;
+    else if (key == "out_channels")
+      o.out_channels = as_int(key, v);
+    else if (key == "mlp_hidden")
+      o.mlp_hidden = as_int(key, v);
+    else if (key == "cutoff") {
+      SE3T_CHECK(detail::parse_real(v, o.cutoff), "molecule model options: bad cutoff '", v, "'");
+    } else {
+      SE3T_CHECK(false, "molecule model options: unknown key '", key, "'");
+    }
+  }
+  o.validate();
+  return o;
+}
+
+MoleculeModelImpl::MoleculeModelImpl(const MoleculeModelOptions& options, const EnergyStats& stats)
+    : options_(options), stats_(stats), vocab_(stats.elements) {
+  SE3T_CHECK(stats.reference.size() == stats.elements.size() &&
+                 vocab_.size() == static_cast<int64_t>(stats.elements.size()),
+             "MoleculeModel: statistics need one reference energy per distinct element");
+  SE3T_CHECK(std::isfinite(stats.mean) && std::isfinite(stats.std) && stats.std > 0.0,
+             "MoleculeModel: statistics need a finite mean and std > 0");
+  network_ = register_module("net", SE3Transformer(options.network(vocab_.size())));
+  mlp_ = register_module(
+      "mlp", torch::nn::Sequential(torch::nn::Linear(options.out_channels, options.mlp_hidden),
+                                   torch::nn::SiLU(), torch::nn::Linear(options.mlp_hidden, 1)));
+  // The prediction starts at y = 0 (the training mean): a sum over ~20 atoms of O(1) random
+  // contributions would start tens of standard deviations away from the targets.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : mlp_[2]->parameters()) p.zero_();
+  }
+}
+
+at::ScalarType MoleculeModelImpl::dtype() const {
+  const auto params = network_->parameters();
+  return params.empty() ? at::kFloat : params.front().scalar_type();
+}
+
+MoleculeBatch MoleculeModelImpl::batch(const std::vector<Molecule>& molecules,
+                                       const std::vector<int64_t>& indices) const {
+  return make_molecule_batch(molecules, indices, vocab_, options_.cutoff, dtype());
+}
+
+at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::Tensor& pos) {
+  const at::ScalarType t = dtype();
+  SE3T_CHECK(
+      batch.one_hot.defined() && batch.one_hot.dim() == 2 && batch.one_hot.size(1) == vocab_.size(),
+      "MoleculeModel: batch one-hot has the wrong number of elements (expected ", vocab_.size(),
+      ")");
+  GraphBatch g = batch.graph;
+  g.pos = pos;
+  Features in;
+  in[0] = batch.one_hot.to(t).unsqueeze(2);                        // [N, K, 1]
+  const at::Tensor h = network_->forward(g, in).at(0).squeeze(2);  // [N, C]
+  if (options_.pooling == "sum") {
+    // Per-atom contributions, summed per molecule.
+    const at::Tensor atom = mlp_->forward(h).squeeze(1);  // [N]
+    return at::zeros({g.num_graphs}, atom.options()).index_add(0, g.graph_id, atom);
+  }
+  Features pooled =
+      pool_graphs({{0, h.unsqueeze(2)}}, g.graph_id, g.num_graphs, parse_pooling(options_.pooling));
+  return mlp_->forward(pooled.at(0).squeeze(2)).squeeze(1);
+}
+
+at::Tensor MoleculeModelImpl::forward(const MoleculeBatch& batch) {
+  return forward_at(batch, batch.graph.pos.to(dtype()));
+}
+
+at::Tensor MoleculeModelImpl::energy(const MoleculeBatch& batch) {
+  const at::Tensor y = forward(batch).to(at::kDouble);
+  const at::Tensor ref = at::tensor(stats_.reference, at::kDouble);
+  // Reference and offset in float64: atomization energies are ~1e3 kcal/mol, float32 would
+  // round them to ~1e-4 relative.
+  return batch.counts.matmul(ref) + stats_.mean + stats_.std * y;
+}
+
+EnergyForces MoleculeModelImpl::energy_and_forces(const MoleculeBatch& batch, bool create_graph) {
+  const at::Tensor pos = batch.graph.pos.to(dtype()).detach().requires_grad_(true);
+  const at::Tensor y = forward_at(batch, pos);
+  // dE/dx = std * dy/dx; the reference energies do not depend on positions. Molecules are
+  // independent, so the gradient of sum(y) gives every atom's own molecule's derivative.
+  const auto grads = torch::autograd::grad({y.sum()}, {pos}, {}, /*retain_graph=*/create_graph,
+                                           /*create_graph=*/create_graph);
+  const at::Tensor ref = at::tensor(stats_.reference, at::kDouble);
+  EnergyForces out;
+  const at::Tensor yd = create_graph ? y.to(at::kDouble) : y.detach().to(at::kDouble);
+  out.energy = batch.counts.matmul(ref) + stats_.mean + stats_.std * yd;
+  out.forces = -stats_.std * grads[0].to(at::kDouble);
+  return out;
+}
+
+std::vector<Frame> predict_frames(MoleculeModelImpl& model, std::vector<Frame> frames, bool forces,
+                                  int64_t batch_size, const std::string& source) {
+  SE3T_CHECK(!frames.empty(), source, " holds no frames");
+  SE3T_CHECK(batch_size >= 1, "predict: batch size must be >= 1");
+  const std::vector<Molecule> mols = molecules_from_frames(frames, "", source);
+  model.vocabulary().check_known(mols, source);
+  const bool was_training = model.is_training();
+  model.eval();
+  const int64_t n = static_cast<int64_t>(mols.size());
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    std::vector<int64_t> idx;
+    for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) idx.push_back(i);
+    const MoleculeBatch b = model.batch(mols, idx);
+    at::Tensor e, f;
+    if (forces) {
+      const EnergyForces ef = model.energy_and_forces(b, false);
+      e = ef.energy;
+      f = ef.forces.contiguous();
+    } else {
+      torch::NoGradGuard no_grad;
+      e = model.energy(b);
+    }
+    const double* ep = e.contiguous().data_ptr<double>();
+    int64_t row = 0;
+    for (size_t j = 0; j < idx.size(); ++j) {
+      Frame& fr = frames[idx[j]];
+      const auto old = fr.info.find("energy");
+      if (old != fr.info.end()) fr.info["energy_ref"] = old->second;
+      fr.info["energy"] = detail::format_real(ep[j]);
+      if (forces) {
+        const double* fp = f.data_ptr<double>();
+        fr.forces.resize(fr.size());
+        for (size_t a = 0; a < fr.size(); ++a, ++row) {
+          for (int d = 0; d < 3; ++d) fr.forces[a][d] = fp[row * 3 + d];
+        }
+      }
+    }
+  }
+  model.train(was_training);
+  return frames;
+}
+
+void write_molecule_model(MoleculeModelImpl& model, torch::serialize::OutputArchive& archive) {
+  archive.write("se3t_molecule_options", c10::IValue(model.options().to_text()));
+  archive.write("se3t_energy_stats", c10::IValue(model.stats().to_text()));
+  model.save(archive);
+}
+
+void save_molecule_model(MoleculeModelImpl& model, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  write_molecule_model(model, archive);
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    std::remove(tmp.c_str());
+    SE3T_CHECK(false, "cannot write model '", tmp, "': ", e.what_without_backtrace());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::remove(tmp.c_str());
+  SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", path, ": ", ec.message());
+}
+
+MoleculeModel load_molecule_model(const std::string& path) {
+  SE3T_CHECK(std::filesystem::is_regular_file(path), "checkpoint '", path, "' does not exist");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    SE3T_CHECK(false, "cannot read checkpoint '", path, "': ", e.what_without_backtrace());
+  }
+  c10::IValue options, stats;
+  SE3T_CHECK(archive.try_read("se3t_molecule_options", options) && options.isString() &&
+                 archive.try_read("se3t_energy_stats", stats) && stats.isString(),
+             "'", path,
+             "' is not a molecule model checkpoint (from se3t train with task = "
+             "\"molecules\")");
+  MoleculeModel model(MoleculeModelOptions::from_text(options.toStringRef()),
+                      EnergyStats::from_text(stats.toStringRef()));
+  model->load(archive);
+  return model;
+}
+
+}  // namespace se3t

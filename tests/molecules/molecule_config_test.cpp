@@ -1,0 +1,83 @@
+// Molecule configs: shipped files parse, errors name the key, the task key dispatches.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/testing.h"
+#include "se3t/train/config.h"
+#include "se3t/train/molecule_config.h"
+#include "se3t/util/check.h"
+
+namespace se3t {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)MoleculeConfig::parse(text, "t.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(MoleculeConfig, ShippedConfigsParseAndRoundTrip) {
+  for (const char* name : {"qm7_energy.toml", "amons_forces.toml", "qm9_homo.toml"}) {
+    const std::string path = testing::source_dir() + "/configs/" + name;
+    EXPECT_EQ(config_task(path), "molecules") << name;
+    const MoleculeConfig c = MoleculeConfig::load(path);
+    EXPECT_EQ(MoleculeConfig::parse(c.to_toml(), "again").to_toml(), c.to_toml()) << name;
+  }
+  const MoleculeConfig qm7 =
+      MoleculeConfig::load(testing::source_dir() + "/configs/qm7_energy.toml");
+  EXPECT_EQ(qm7.data.num_train, 5000);
+  EXPECT_EQ(qm7.data.num_valid, 1000);
+  EXPECT_EQ(qm7.data.num_test, 1101);
+  const MoleculeConfig qm9 = MoleculeConfig::load(testing::source_dir() + "/configs/qm9_homo.toml");
+  EXPECT_EQ(qm9.model.num_layers, 7);
+  EXPECT_EQ(qm9.model.num_degrees, 4);
+  EXPECT_EQ(qm9.model.num_channels, 32);
+  EXPECT_EQ(qm9.model.num_heads, 8);
+  EXPECT_EQ(qm9.model.pooling, "max");
+  // The N-body configs keep working: no task key means nbody.
+  EXPECT_EQ(config_task(testing::source_dir() + "/configs/nbody_quick.toml"), "nbody");
+}
+
+TEST(MoleculeConfig, ErrorsNameTheKey) {
+  EXPECT_NE(error_of("task = \"molecules\"\n[train]\nlos = \"l1\"\n").find("[train].los"),
+            std::string::npos);
+  EXPECT_NE(error_of("[train]\nloss = \"huber\"\n").find("[train].loss"), std::string::npos);
+  EXPECT_NE(error_of("[model]\npooling = \"median\"\n").find("[model].pooling"), std::string::npos);
+  EXPECT_NE(error_of("[data]\nnum_train = \"many\"\n").find("[data].num_train must be an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("[train]\nforce_weight = -1\n").find("[train].force_weight"),
+            std::string::npos);
+  EXPECT_NE(error_of("[model]\nnum_channels = 6\nnum_heads = 4\n").find("[model].num_heads"),
+            std::string::npos);
+  EXPECT_NE(error_of("[extra]\n").find("unknown table [extra]"), std::string::npos);
+  EXPECT_NE(error_of("task = \"nbody\"\n").find("task"), std::string::npos);
+  EXPECT_EQ(error_of("task = \"molecules\"\n"), "");
+}
+
+TEST(MoleculeConfig, TaskDispatch) {
+  const std::string bad = write_temp("se3t_task_bad.toml", "task = \"proteins\"\n");
+  EXPECT_THROW(config_task(bad), Error);
+  const std::string nb =
+      write_temp("se3t_task_nbody.toml", "task = \"nbody\"\n[train]\nepochs = 3\n");
+  EXPECT_EQ(config_task(nb), "nbody");
+  // The N-body parser reads the file once the task key is removed.
+  const Config c = Config::parse(config_text_without_task(nb), nb);
+  EXPECT_EQ(c.train.epochs, 3);
+  std::remove(bad.c_str());
+  std::remove(nb.c_str());
+}
+
+}  // namespace
+}  // namespace se3t
