@@ -46,8 +46,15 @@ TEST(MoleculeConfig, ShippedConfigsParseAndRoundTrip) {
   EXPECT_EQ(qm9.model.num_channels, 32);
   EXPECT_EQ(qm9.model.num_heads, 8);
   EXPECT_EQ(qm9.model.pooling, "max");
-  // The N-body configs keep working: no task key means nbody.
-  EXPECT_EQ(config_task(testing::source_dir() + "/configs/nbody_quick.toml"), "nbody");
+  // The N-body configs keep working: no task key means nbody, and the text without the task
+  // key (what se3t train hands the N-body parser) reads to the same config.
+  for (const char* name : {"nbody_quick.toml", "nbody_paper_cpu.toml", "nbody_egnn.toml"}) {
+    const std::string path = testing::source_dir() + "/configs/" + name;
+    EXPECT_EQ(config_task(path), "nbody") << name;
+    EXPECT_EQ(Config::parse(config_text_without_task(path), path).to_toml(),
+              Config::load(path).to_toml())
+        << name;
+  }
 }
 
 TEST(MoleculeConfig, ErrorsNameTheKey) {
