@@ -1,6 +1,7 @@
 #include "se3t/nn/segment_ops.h"
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
@@ -8,6 +9,25 @@
 namespace se3t {
 
 namespace {
+// LibTorch 1.13 announces once per process, on stderr, that scatter_reduce "is in beta", which
+// tells a user of se3t nothing. One tiny call under a silent handler spends that announcement;
+// the handler is process-wide, so this happens exactly once (a thread-safe static).
+class SilentWarnings : public c10::WarningHandler {
+ public:
+  void process(const c10::SourceLocation&, const std::string&, const bool) override {}
+};
+
+void spend_scatter_reduce_notice() {
+  static const bool done = [] {
+    SilentWarnings silent;
+    c10::Warning::WarningHandlerGuard guard(&silent);
+    const at::Tensor one = at::zeros({1});
+    at::zeros({1}).scatter_reduce(0, at::zeros({1}, at::kLong), one, "amax", false);
+    return true;
+  }();
+  (void)done;
+}
+
 void check_args(const at::Tensor& values, const at::Tensor& index, const char* name) {
   check_index(index, std::string(name) + ": index");
   SE3T_CHECK(values.dim() >= 1 && values.size(0) == index.size(0), name,
@@ -43,6 +63,7 @@ at::Tensor segment_max(const at::Tensor& values, const at::Tensor& index, int64_
   std::vector<int64_t> view(values.dim(), 1);
   view[0] = index.size(0);
   const at::Tensor expanded = index.view(view).expand_as(values);
+  spend_scatter_reduce_notice();
   return at::zeros(rows_shape(values, num_segments), values.options())
       .scatter_reduce(0, expanded, values, "amax", /*include_self=*/false);
 }
