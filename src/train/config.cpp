@@ -1,4 +1,3 @@
-// The only translation unit that includes toml++ (header-only and slow to compile).
 #include "se3t/train/config.h"
 
 #include <toml++/toml.h>
@@ -12,120 +11,11 @@
 #include <sstream>
 
 #include "se3t/util/check.h"
+#include "toml_fields.h"
 
 namespace se3t {
 namespace {
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    default:
-      return "a date/time";
-  }
-}
-
-// Reads the keys of one table, remembering which it knew, so the rest can be reported.
-class TableReader {
- public:
-  TableReader(const toml::table* table, std::string section, std::string source)
-      : table_(table), section_(std::move(section)), source_(std::move(source)) {}
-
-  void read(const std::string& key, int64_t& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_integer(), where(key), " must be an integer, got ", type_name(*n));
-      out = n->value<int64_t>().value();
-    }
-  }
-  void read(const std::string& key, uint64_t& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_integer(), where(key), " must be an integer, got ", type_name(*n));
-      const int64_t v = n->value<int64_t>().value();
-      SE3T_CHECK(v >= 0, where(key), " must be >= 0, got ", v);
-      out = static_cast<uint64_t>(v);
-    }
-  }
-  void read(const std::string& key, double& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_number(), where(key), " must be a number, got ", type_name(*n));
-      out = n->value<double>().value();
-    }
-  }
-  void read(const std::string& key, bool& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_boolean(), where(key), " must be true or false, got ", type_name(*n));
-      out = n->value<bool>().value();
-    }
-  }
-  void read(const std::string& key, std::string& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_string(), where(key), " must be a string, got ", type_name(*n));
-      out = n->value<std::string>().value();
-    }
-  }
-  bool has(const std::string& key) const { return table_ && table_->contains(key); }
-
-  // Throws for the first key that no read() asked for.
-  void finish() const {
-    if (!table_) return;
-    for (auto&& [key, node] : *table_) {
-      (void)node;
-      const std::string k(key.str());
-      SE3T_CHECK(known_.count(k) > 0, where(k), ": unknown key");
-    }
-  }
-
- private:
-  const toml::node* find(const std::string& key) {
-    known_[key] = true;
-    return table_ ? table_->get(key) : nullptr;
-  }
-  std::string where(const std::string& key) const {
-    return "config " + source_ + ": [" + section_ + "]." + key;
-  }
-
-  const toml::table* table_;
-  std::string section_, source_;
-  std::map<std::string, bool> known_;
-};
-
-void check_choice(const std::string& source, const std::string& key, const std::string& value,
-                  std::initializer_list<const char*> choices) {
-  std::string list;
-  for (const char* c : choices) {
-    if (value == c) return;
-    list += (list.empty() ? "" : ", ") + std::string("\"") + c + "\"";
-  }
-  SE3T_CHECK(false, "config ", source, ": ", key, " must be one of ", list, ", got \"", value,
-             "\"");
-}
-
-std::string quoted(const std::string& s) {
-  std::ostringstream out;
-  out << toml::value<std::string>(s);
-  return out.str();
-}
-
-std::string number(double x) {
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  std::string s = out.str();
-  // TOML floats need a '.' or an exponent.
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
+using namespace toml_fields;
 }  // namespace
 
 NBodyOptions DataConfig::nbody_options() const {
@@ -262,13 +152,7 @@ std::string Config::resume_fingerprint() const {
 }
 
 Config Config::parse(const std::string& text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    SE3T_CHECK(false, "config ", source, ":", b.line, ":", b.column, ": ", e.description());
-  }
+  const toml::table root = parse_table(text, source);
   for (auto&& [key, node] : root) {
     const std::string k(key.str());
     SE3T_CHECK(k == "data" || k == "model" || k == "train", "config ", source, ": unknown table [",
@@ -332,11 +216,7 @@ Config Config::parse(const std::string& text, const std::string& source) {
 }
 
 Config Config::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SE3T_CHECK(in.good(), "config ", path, ": cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  return parse(read_text(path), path);
 }
 
 }  // namespace se3t

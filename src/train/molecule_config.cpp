@@ -1,5 +1,3 @@
-// toml++ for the molecule configs (config.cpp keeps its reader private, so the small table
-// reader is repeated here).
 #include "se3t/train/molecule_config.h"
 
 #include <toml++/toml.h>
@@ -10,130 +8,11 @@
 #include <sstream>
 
 #include "se3t/util/check.h"
+#include "toml_fields.h"
 
 namespace se3t {
 namespace {
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    default:
-      return "a date/time";
-  }
-}
-
-class Reader {
- public:
-  Reader(const toml::table* table, std::string section, std::string source)
-      : table_(table), section_(std::move(section)), source_(std::move(source)) {}
-
-  void read(const std::string& key, int64_t& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_integer(), where(key), " must be an integer, got ", type_name(*n));
-      out = n->value<int64_t>().value();
-    }
-  }
-  void read(const std::string& key, uint64_t& out) {
-    int64_t v = static_cast<int64_t>(out);
-    read(key, v);
-    SE3T_CHECK(v >= 0, where(key), " must be >= 0, got ", v);
-    out = static_cast<uint64_t>(v);
-  }
-  void read(const std::string& key, double& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_number(), where(key), " must be a number, got ", type_name(*n));
-      out = n->value<double>().value();
-    }
-  }
-  void read(const std::string& key, bool& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_boolean(), where(key), " must be true or false, got ", type_name(*n));
-      out = n->value<bool>().value();
-    }
-  }
-  void read(const std::string& key, std::string& out) {
-    if (const toml::node* n = find(key)) {
-      SE3T_CHECK(n->is_string(), where(key), " must be a string, got ", type_name(*n));
-      out = n->value<std::string>().value();
-    }
-  }
-  void finish() const {
-    if (!table_) return;
-    for (auto&& [key, node] : *table_) {
-      (void)node;
-      const std::string k(key.str());
-      SE3T_CHECK(known_.count(k) > 0, where(k), ": unknown key");
-    }
-  }
-
- private:
-  const toml::node* find(const std::string& key) {
-    known_[key] = true;
-    return table_ ? table_->get(key) : nullptr;
-  }
-  std::string where(const std::string& key) const {
-    return "config " + source_ + ": [" + section_ + "]." + key;
-  }
-  const toml::table* table_;
-  std::string section_, source_;
-  std::map<std::string, bool> known_;
-};
-
-void check_choice(const std::string& source, const std::string& key, const std::string& value,
-                  std::initializer_list<const char*> choices) {
-  std::string list;
-  for (const char* c : choices) {
-    if (value == c) return;
-    list += (list.empty() ? "" : ", ") + std::string("\"") + c + "\"";
-  }
-  SE3T_CHECK(false, "config ", source, ": ", key, " must be one of ", list, ", got \"", value,
-             "\"");
-}
-
-std::string quoted(const std::string& s) {
-  std::ostringstream out;
-  out << toml::value<std::string>(s);
-  return out.str();
-}
-
-std::string number(double x) {
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  std::string s = out.str();
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-  return s;
-}
-
-toml::table parse_table(const std::string& text, const std::string& source) {
-  try {
-    return toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    SE3T_CHECK(false, "config ", source, ":", b.line, ":", b.column, ": ", e.description());
-  }
-  return {};
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SE3T_CHECK(in.good(), "config ", path, ": cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
+using namespace toml_fields;
 }  // namespace
 
 MoleculeModelOptions MoleculeModelConfig::options(double cutoff) const {
@@ -295,7 +174,7 @@ MoleculeConfig MoleculeConfig::parse(const std::string& text, const std::string&
   }
   MoleculeConfig c;
   {
-    Reader r(root["data"].as_table(), "data", source);
+    TableReader r(root["data"].as_table(), "data", source);
     r.read("format", c.data.format);
     r.read("file", c.data.file);
     r.read("num_train", c.data.num_train);
@@ -311,7 +190,7 @@ MoleculeConfig MoleculeConfig::parse(const std::string& text, const std::string&
     r.finish();
   }
   {
-    Reader r(root["model"].as_table(), "model", source);
+    TableReader r(root["model"].as_table(), "model", source);
     r.read("type", c.model.type);
     r.read("num_layers", c.model.num_layers);
     r.read("num_degrees", c.model.num_degrees);
@@ -328,7 +207,7 @@ MoleculeConfig MoleculeConfig::parse(const std::string& text, const std::string&
     r.finish();
   }
   {
-    Reader r(root["train"].as_table(), "train", source);
+    TableReader r(root["train"].as_table(), "train", source);
     r.read("epochs", c.train.epochs);
     r.read("batch_size", c.train.batch_size);
     r.read("lr", c.train.lr);

@@ -22,6 +22,7 @@
 #include "se3t/train/json.h"
 #include "se3t/train/metrics.h"
 #include "se3t/train/progress.h"
+#include "se3t/train/stop_signals.h"
 #include "se3t/train/threads.h"
 #include "se3t/util/check.h"
 
@@ -29,41 +30,6 @@ namespace se3t {
 namespace fs = std::filesystem;
 
 namespace {
-
-volatile std::sig_atomic_t g_stop = 0;
-
-extern "C" void on_molecule_stop(int sig) {
-  g_stop = sig;
-  static const char msg[] =
-      "\nse3t: interrupt received: finishing the current step and writing a checkpoint "
-      "(Ctrl-C again aborts at once)\n";
-  const ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-  (void)ignored;
-}
-
-// SIGINT / SIGTERM handlers for the duration of a run; the second SIGINT kills.
-class Signals {
- public:
-  Signals() {
-    g_stop = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_molecule_stop;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~Signals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  Signals(const Signals&) = delete;
-  Signals& operator=(const Signals&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 std::string fmt(const char* f, double x) {
   char buf[64];
@@ -411,7 +377,7 @@ MoleculeTrainResult train_molecules(MoleculeConfig config, const TrainOverrides&
   const int64_t n_train = static_cast<int64_t>(data.train.size());
   const int64_t steps_per_epoch = (n_train + tc.batch_size - 1) / tc.batch_size;
   ProgressBar bar(verbose && stderr_is_tty());
-  Signals signals;
+  StopSignals signals;
   int64_t steps_this_run = 0;
   bool stop = false;
   model->train();
@@ -458,7 +424,8 @@ MoleculeTrainResult train_molecules(MoleculeConfig config, const TrainOverrides&
                    "loss " + fmt("%.5f", st.epoch_loss_sum / st.epoch_samples) + " lr " +
                        fmt("%.2e", lr) + " | run ETA " + format_duration(left) + ", epoch");
       }
-      if (g_stop != 0 || (ov.stop_after_steps >= 0 && steps_this_run >= ov.stop_after_steps)) {
+      if (StopSignals::requested() ||
+          (ov.stop_after_steps >= 0 && steps_this_run >= ov.stop_after_steps)) {
         stop = true;
         break;
       }

@@ -19,6 +19,7 @@
 #include "se3t/train/metrics.h"
 #include "se3t/train/nbody_data.h"
 #include "se3t/train/progress.h"
+#include "se3t/train/stop_signals.h"
 #include "se3t/train/threads.h"
 #include "se3t/util/check.h"
 
@@ -26,43 +27,6 @@ namespace se3t {
 namespace fs = std::filesystem;
 
 namespace {
-
-// ---- interrupts --------------------------------------------------------------------------
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int sig) {
-  g_stop_signal = sig;
-  static const char msg[] =
-      "\nse3t: interrupt received: finishing the current step and writing a checkpoint "
-      "(Ctrl-C again aborts at once)\n";
-  const ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-  (void)ignored;
-}
-
-// Installs the handlers for the duration of a run; the second SIGINT gets the default action.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_signal = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 // ---- data order ---------------------------------------------------------------------------
 
@@ -288,7 +252,7 @@ TrainResult train_nbody(Config config, const TrainOverrides& ov) {
                    "loss " + fmt("%.5f", st.epoch_loss_sum / st.epoch_samples) + " lr " +
                        fmt("%.2e", lr) + " | run ETA " + format_duration(left) + ", epoch");
       }
-      if (g_stop_signal != 0 ||
+      if (StopSignals::requested() ||
           (ov.stop_after_steps >= 0 && steps_this_run >= ov.stop_after_steps)) {
         stop = true;
         break;
