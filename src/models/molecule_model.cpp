@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "se3t/util/check.h"
+#include "se3t/util/save_archive.h"
 
 namespace se3t {
 
@@ -239,17 +240,7 @@ void write_molecule_model(MoleculeModelImpl& model, torch::serialize::OutputArch
 void save_molecule_model(MoleculeModelImpl& model, const std::string& path) {
   torch::serialize::OutputArchive archive;
   write_molecule_model(model, archive);
-  const std::string tmp = path + ".tmp";
-  try {
-    archive.save_to(tmp);
-  } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
-    SE3T_CHECK(false, "cannot write model '", tmp, "': ", e.what_without_backtrace());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::remove(tmp.c_str());
-  SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", path, ": ", ec.message());
+  save_archive_atomic(archive, path, "model");
 }
 
 MoleculeModel load_molecule_model(const std::string& path) {

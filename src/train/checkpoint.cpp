@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "se3t/util/check.h"
+#include "se3t/util/save_archive.h"
 
 namespace se3t {
 namespace {
@@ -103,17 +104,7 @@ void save_checkpoint(const std::string& path, NBodyModelImpl& model,
   }
   archive.write("train_state", s);
 
-  const std::string tmp = path + ".tmp";
-  try {
-    archive.save_to(tmp);
-  } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
-    SE3T_CHECK(false, "cannot write checkpoint '", tmp, "': ", e.what_without_backtrace());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::remove(tmp.c_str());
-  SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", path, ": ", ec.message());
+  save_archive_atomic(archive, path, "checkpoint");
 }
 
 TrainState load_checkpoint(const std::string& path, NBodyModelImpl& model,

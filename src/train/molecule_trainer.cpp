@@ -25,6 +25,7 @@
 #include "se3t/train/stop_signals.h"
 #include "se3t/train/threads.h"
 #include "se3t/util/check.h"
+#include "se3t/util/save_archive.h"
 
 namespace se3t {
 namespace fs = std::filesystem;
@@ -108,17 +109,7 @@ void save_state(const std::string& path, MoleculeModelImpl& model,
     s.write("torch_rng", gen.get_state());
   }
   archive.write("train_state", s);
-  const std::string tmp = path + ".tmp";
-  try {
-    archive.save_to(tmp);
-  } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
-    SE3T_CHECK(false, "cannot write checkpoint '", tmp, "': ", e.what_without_backtrace());
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) std::remove(tmp.c_str());
-  SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", path, ": ", ec.message());
+  save_archive_atomic(archive, path, "checkpoint");
 }
 
 State load_state(const std::string& path, MoleculeModelImpl& model,
