@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "se3t/nn/radial_basis.h"
 #include "se3t/util/check.h"
 #include "se3t/util/save_archive.h"
 
@@ -23,6 +24,10 @@ void MoleculeModelOptions::validate() const {
   SE3T_CHECK(pooling == "sum" || pooling == "avg" || pooling == "max",
              "molecule model: pooling must be sum, avg or max, got '", pooling, "'");
   SE3T_CHECK(std::isfinite(cutoff), "molecule model: cutoff must be finite");
+  SE3T_CHECK(radial_basis == 0 || radial_basis >= 2,
+             "molecule model: radial_basis must be 0 (raw distance) or >= 2, got ", radial_basis);
+  SE3T_CHECK(std::isfinite(radial_max) && radial_max > 0.0,
+             "molecule model: radial_max must be finite and > 0, got ", radial_max);
 }
 
 SE3TransformerOptions MoleculeModelOptions::network(int64_t num_elements) const {
@@ -36,7 +41,7 @@ SE3TransformerOptions MoleculeModelOptions::network(int64_t num_elements) const 
   o.num_heads = num_heads;
   o.channels_div = channels_div;
   o.radial_hidden = radial_hidden;
-  o.edge_dim = 0;
+  o.edge_dim = radial_basis;
   o.self_interaction = self_interaction;
   o.skip = skip;
   o.norm = norm;
@@ -55,7 +60,8 @@ std::string MoleculeModelOptions::to_text() const {
       << "\nself_interaction = " << to_string(self_interaction) << "\nskip = " << to_string(skip)
       << "\nnorm = " << (norm ? "true" : "false") << "\npooling = " << pooling
       << "\nout_channels = " << out_channels << "\nmlp_hidden = " << mlp_hidden
-      << "\ncutoff = " << detail::format_real(cutoff) << "\n";
+      << "\ncutoff = " << detail::format_real(cutoff) << "\nradial_basis = " << radial_basis
+      << "\nradial_max = " << detail::format_real(radial_max) << "\n";
   return out.str();
 }
 
@@ -102,7 +108,12 @@ MoleculeModelOptions MoleculeModelOptions::from_text(const std::string& text) {
       o.out_channels = as_int(key, v);
     else if (key == "mlp_hidden")
       o.mlp_hidden = as_int(key, v);
-    else if (key == "cutoff") {
+    else if (key == "radial_basis")
+      o.radial_basis = as_int(key, v);
+    else if (key == "radial_max") {
+      SE3T_CHECK(detail::parse_real(v, o.radial_max), "molecule model options: bad radial_max '", v,
+                 "'");
+    } else if (key == "cutoff") {
       SE3T_CHECK(detail::parse_real(v, o.cutoff), "molecule model options: bad cutoff '", v, "'");
     } else {
       SE3T_CHECK(false, "molecule model options: unknown key '", key, "'");
@@ -149,6 +160,12 @@ at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::T
       ")");
   GraphBatch g = batch.graph;
   g.pos = pos;
+  if (options_.radial_basis > 0) {
+    // From pos itself, so that dE/dx includes the path through the expansion.
+    const at::Tensor x = pos.index_select(0, g.src) - pos.index_select(0, g.dst);
+    const at::Tensor d = (x * x).sum(1).clamp_min(1e-12).sqrt();  // atoms never coincide
+    g.edge_attr = gaussian_radial_basis(d, options_.radial_basis, options_.radial_max);
+  }
   Features in;
   in[0] = batch.one_hot.to(t).unsqueeze(2);                        // [N, K, 1]
   const at::Tensor h = network_->forward(g, in).at(0).squeeze(2);  // [N, C]

@@ -30,6 +30,8 @@ MoleculeModelOptions MoleculeModelConfig::options(double cutoff) const {
   o.pooling = pooling;
   o.out_channels = out_channels;
   o.mlp_hidden = mlp_hidden;
+  o.radial_basis = radial_basis;
+  o.radial_max = radial_max;
   o.cutoff = cutoff;
   o.validate();
   return o;
@@ -68,6 +70,10 @@ void MoleculeConfig::validate(const std::string& source) const {
   SE3T_CHECK(model.out_channels >= 1, c, "[model].out_channels must be >= 1, got ",
              model.out_channels);
   SE3T_CHECK(model.mlp_hidden >= 1, c, "[model].mlp_hidden must be >= 1, got ", model.mlp_hidden);
+  SE3T_CHECK(model.radial_basis == 0 || model.radial_basis >= 2, c,
+             "[model].radial_basis must be 0 (raw distance) or >= 2, got ", model.radial_basis);
+  SE3T_CHECK(std::isfinite(model.radial_max) && model.radial_max > 0.0, c,
+             "[model].radial_max must be finite and > 0, got ", model.radial_max);
   const int64_t ch = model.num_channels, div = model.channels_div, heads = model.num_heads;
   SE3T_CHECK(div >= 1 && ch % div == 0, c, "[model].channels_div (", div,
              ") must divide num_channels (", ch, ")");
@@ -131,7 +137,9 @@ std::string MoleculeConfig::to_toml() const {
       << "norm = " << (model.norm ? "true" : "false") << "\n"
       << "pooling = " << quoted(model.pooling) << "\n"
       << "out_channels = " << model.out_channels << "\n"
-      << "mlp_hidden = " << model.mlp_hidden << "\n\n"
+      << "mlp_hidden = " << model.mlp_hidden << "\n"
+      << "radial_basis = " << model.radial_basis << "\n"
+      << "radial_max = " << number(model.radial_max) << "\n\n"
       << "[train]\n"
       << "epochs = " << train.epochs << "\n"
       << "batch_size = " << train.batch_size << "\n"
@@ -204,6 +212,8 @@ MoleculeConfig MoleculeConfig::parse(const std::string& text, const std::string&
     r.read("pooling", c.model.pooling);
     r.read("out_channels", c.model.out_channels);
     r.read("mlp_hidden", c.model.mlp_hidden);
+    r.read("radial_basis", c.model.radial_basis);
+    r.read("radial_max", c.model.radial_max);
     r.finish();
   }
   {

@@ -68,6 +68,9 @@ TEST(MoleculeConfig, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of("[model]\nnum_channels = 6\nnum_heads = 4\n").find("[model].num_heads"),
             std::string::npos);
+  EXPECT_NE(error_of("[model]\nradial_basis = 1\n").find("[model].radial_basis"),
+            std::string::npos);
+  EXPECT_NE(error_of("[model]\nradial_max = 0\n").find("[model].radial_max"), std::string::npos);
   EXPECT_NE(error_of("[extra]\n").find("unknown table [extra]"), std::string::npos);
   EXPECT_NE(error_of("task = \"nbody\"\n").find("task"), std::string::npos);
   EXPECT_EQ(error_of("task = \"molecules\"\n"), "");

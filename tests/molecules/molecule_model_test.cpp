@@ -44,8 +44,11 @@ std::vector<Molecule> random_molecules(int count, uint64_t seed) {
   return mols;
 }
 
-MoleculeModelOptions small_options(bool attention, const std::string& pooling) {
+MoleculeModelOptions small_options(bool attention, const std::string& pooling,
+                                   int64_t radial_basis = 0) {
   MoleculeModelOptions o;
+  o.radial_basis = radial_basis;
+  o.radial_max = 4.0;
   o.attention = attention;
   o.num_layers = 2;
   o.num_degrees = 2;
@@ -84,11 +87,17 @@ std::vector<int64_t> all_of(const std::vector<Molecule>& mols) {
   return idx;
 }
 
-class ForcesTest : public ::testing::TestWithParam<bool> {};
+// (attention, Gaussian radial basis size): forces must pass through the expansion too.
+class ForcesTest : public ::testing::TestWithParam<std::tuple<bool, int64_t>> {
+ protected:
+  MoleculeModelOptions options() const {
+    return small_options(std::get<0>(GetParam()), "sum", std::get<1>(GetParam()));
+  }
+};
 
 TEST_P(ForcesTest, EqualFiniteDifferencesOfMinusEnergy) {
   const std::vector<Molecule> mols = random_molecules(3, 11);
-  MoleculeModel model = make_model(mols, small_options(GetParam(), "sum"));
+  MoleculeModel model = make_model(mols, options());
   const MoleculeBatch b = model->batch(mols, all_of(mols));
   const EnergyForces ef = model->energy_and_forces(b, false);
   const int64_t n = b.graph.num_nodes();
@@ -118,7 +127,7 @@ TEST_P(ForcesTest, EqualFiniteDifferencesOfMinusEnergy) {
 
 TEST_P(ForcesTest, EnergyInvariantForcesRotate) {
   const std::vector<Molecule> mols = random_molecules(4, 12);
-  MoleculeModel model = make_model(mols, small_options(GetParam(), "sum"));
+  MoleculeModel model = make_model(mols, options());
   const MoleculeBatch b = model->batch(mols, all_of(mols));
   const EnergyForces ef = model->energy_and_forces(b, false);
   ASSERT_GT(ef.forces.abs().max().item<double>(), 1e-6);
@@ -135,7 +144,9 @@ TEST_P(ForcesTest, EnergyInvariantForcesRotate) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AttentionAndTfn, ForcesTest, ::testing::Values(true, false));
+INSTANTIATE_TEST_SUITE_P(AttentionAndTfn, ForcesTest,
+                         ::testing::Combine(::testing::Values(true, false),
+                                            ::testing::Values(int64_t{0}, int64_t{6})));
 
 TEST(MoleculeModel, PoolingsAreInvariantAndSumIsExtensive) {
   const std::vector<Molecule> mols = random_molecules(2, 13);
@@ -162,8 +173,9 @@ TEST(MoleculeModel, PoolingsAreInvariantAndSumIsExtensive) {
 
 TEST(MoleculeModel, SaveLoadRoundTripAndErrors) {
   const std::vector<Molecule> mols = random_molecules(3, 14);
-  MoleculeModelOptions o = small_options(true, "sum");
+  MoleculeModelOptions o = small_options(true, "sum", /*radial_basis=*/5);
   o.cutoff = 4.5;
+  o.radial_max = 3.5;
   MoleculeModel model = make_model(mols, o, at::kFloat);
   const std::string path =
       (std::filesystem::temp_directory_path() / "se3t_molecule_model_test.pt").string();

@@ -38,7 +38,11 @@ struct MoleculeModelOptions {
   std::string pooling = "sum";  // "sum" | "avg" | "max"
   int64_t out_channels = 16;    // degree-0 channels of the network output
   int64_t mlp_hidden = 32;      // hidden width of the MLP after (or before, "sum") pooling
-  double cutoff = 0.0;          // <= 0: fully connected per molecule; else radius graph (A)
+  // > 0: the radial MLPs also see |x_ij| expanded in this many Gaussians on [0, radial_max]
+  // (se3t/nn/radial_basis.h); 0: the raw distance alone (the paper's input).
+  int64_t radial_basis = 0;
+  double radial_max = 6.0;  // Angstrom
+  double cutoff = 0.0;      // <= 0: fully connected per molecule; else radius graph (A)
 
   void validate() const;
   // The network's options for a vocabulary of `num_elements` elements.

@@ -40,6 +40,8 @@ struct MoleculeModelConfig {
   std::string pooling = "sum";  // "sum" | "avg" | "max"
   int64_t out_channels = 16;
   int64_t mlp_hidden = 32;
+  int64_t radial_basis = 0;  // Gaussians expanding |x_ij| for the radial MLPs; 0: raw distance
+  double radial_max = 6.0;   // their range, Angstrom
 
   MoleculeModelOptions options(double cutoff) const;
 };
