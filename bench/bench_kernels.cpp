@@ -1,6 +1,7 @@
 // Reference vs fused kernel path for one layer, forward and forward+backward:
 //   conv/<size>/<path>, attention/<size>/<path>: one ConvSE3 / AttentionSE3 layer;
-//   kernel/<size>/<path>: the radial-weight contraction alone, for the largest output degree.
+//   kernel/<size>/<path>: the radial-weight contraction alone, for the largest output degree;
+//   softmax/<size>/<path>: the segment softmax + weighted sum of attention alone.
 // Sizes: qm9 (32 molecules x 18 atoms fully connected, degrees 0-3, 32 channels, 8 heads) and
 // protein (2,000 random atoms, k = 16 nearest, degrees 0-2, 16 channels, 4 heads).
 // The edge basis is built once outside the timed loop (positions need no gradient).
@@ -15,6 +16,7 @@
 
 #include <torch/utils.h>
 
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -22,6 +24,7 @@
 
 #include "se3t/graph/neighbourhood.h"
 #include "se3t/kernels/radial_contraction.h"
+#include "se3t/kernels/segment_attention.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/attention_se3.h"
 #include "se3t/nn/conv_se3.h"
@@ -172,6 +175,32 @@ void kernel_bench(benchmark::State& state, const Size& size, KernelPath path, bo
   set_counters(state, flops, backward, E);
 }
 
+// Segment softmax + weighted sum alone, at the attention layer's sizes: per head, keys of
+// (C / channels_div / H) sum_l (2l+1) and values of (C / H) sum_l (2l+1) numbers.
+void softmax_bench(benchmark::State& state, const Size& size, KernelPath path, bool backward) {
+  const se3t::GraphBatch g = make_graph(size);
+  const int64_t N = g.num_nodes(), E = g.num_edges(), H = size.heads;
+  const int64_t dims = (size.max_degree + 1) * (size.max_degree + 1);
+  const int64_t D = size.channels / 2 / H * dims, M = size.channels / H * dims;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  const at::Tensor q = at::randn({N, H, D}, gen).requires_grad_(backward);
+  const at::Tensor k = at::randn({E, H, D}, gen).requires_grad_(backward);
+  const at::Tensor v = at::randn({E, H, M}, gen).requires_grad_(backward);
+  const auto op = path == KernelPath::kFused ? se3t::kernels::segment_attention
+                                             : se3t::kernels::segment_attention_reference;
+  const double scale = 1.0 / std::sqrt(double(D));
+  for (auto _ : state) {
+    const se3t::kernels::SegmentAttention r = op(q, k, v, g.dst, scale);
+    if (backward) {
+      r.out.backward(at::ones_like(r.out));
+      for (const auto* x : {&q, &k, &v}) x->mutable_grad().reset();
+    }
+    benchmark::DoNotOptimize(r.out);
+  }
+  state.counters["edges"] = double(E);
+  state.counters["peak_rss_MB"] = peak_rss_mb();
+}
+
 // Whole models, the qm9 and nbody settings (as se3t/bench/workloads.h defines them):
 // qm9 = 7 attention layers, degrees 0-3, 32 channels, 8 heads, `molecules` x 18 atoms fully
 // connected; nbody = 4 layers, degrees 0-3, 16 channels, 2 heads, 100 x 5, edge attribute.
@@ -223,6 +252,11 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(
             ("kernel/" + pass + suffix).c_str(),
             [=](benchmark::State& s) { kernel_bench(s, size, path, backward); })
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+        benchmark::RegisterBenchmark(
+            ("softmax/" + pass + suffix).c_str(),
+            [=](benchmark::State& s) { softmax_bench(s, size, path, backward); })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
         for (const bool attention : {false, true}) {

@@ -12,6 +12,7 @@
 
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
+#include "simd.h"
 
 namespace se3t::kernels {
 
@@ -75,16 +76,8 @@ void radial_block(const T* h, const T* W, const T* b, int64_t nb, const Dims& d,
 }
 
 // ---- per-edge products, R_e / dR_e as [K, C_out] -------------------------------------------
-// Written as unit-stride loops over o (axpy) or over lanes of partial sums (dot), which GCC
-// vectorises without reassociation; each is compiled for AVX-512, AVX2 and the baseline and
-// picked at load time (the library is built for generic x86-64).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SE3T_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SE3T_CLONES
-#endif
-#define SE3T_INLINE inline __attribute__((always_inline))
-
+// Unit-stride loops over o (axpy) or over lanes of partial sums (dot), compiled for AVX-512,
+// AVX2 and the baseline (simd.h).
 // out_e[o, m] = sum_c R_e[c, o] X_e[c, m]; acc is [M, C_out] scratch.
 template <typename T>
 SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* acc, int64_t K, int64_t C,
@@ -100,19 +93,6 @@ SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* acc, int64_t K,
   }
   for (int64_t o = 0; o < C; ++o)
     for (int64_t m = 0; m < M; ++m) out[o * M + m] = acc[m * C + o];
-}
-
-template <typename T>
-SE3T_INLINE T dot(const T* a, const T* b, int64_t n) {
-  constexpr int64_t L = 64 / sizeof(T);  // one 512-bit register of partial sums
-  T lanes[L] = {};
-  int64_t i = 0;
-  for (; i + L <= n; i += L)
-    for (int64_t j = 0; j < L; ++j) lanes[j] += a[i + j] * b[i + j];
-  T s = 0;
-  for (; i < n; ++i) s += a[i] * b[i];
-  for (int64_t j = 0; j < L; ++j) s += lanes[j];
-  return s;
 }
 
 // dR_e[c, o] = sum_m X_e[c, m] g_e[o, m]; dX_e[c, m] = sum_o R_e[c, o] g_e[o, m] (R may be
@@ -131,7 +111,7 @@ SE3T_INLINE void edge_backward(const T* R, const T* X, const T* g, T* dR, T* dX,
       for (int64_t o = 0; o < C; ++o) d[o] += x * gm[o];
     }
     if (R)
-      for (int64_t m = 0; m < M; ++m) dX[c * M + m] = dot(R + c * C, gT + m * C, C);
+      for (int64_t m = 0; m < M; ++m) dX[c * M + m] = simd::dot(R + c * C, gT + m * C, C);
   }
 }
 

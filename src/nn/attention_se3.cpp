@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "se3t/kernels/segment_attention.h"
 #include "se3t/nn/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
@@ -40,7 +41,8 @@ AttentionSE3Impl::AttentionSE3Impl(const AttentionSE3Options& options) : options
   key_value_ = register_module(
       "key_value", ConvSE3(ConvSE3Options(options.fiber_in(), options.fiber_value() + fiber_key_)
                                .edge_dim(options.edge_dim())
-                               .radial_hidden(options.radial_hidden())));
+                               .radial_hidden(options.radial_hidden())
+                               .kernel(options.kernel())));
   query_ = register_module("query",
                            LinearSE3(LinearSE3Options(options.fiber_in(), fiber_key_).bias(false)));
 }
@@ -62,26 +64,39 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
   }
 
   const int64_t E = geometry.num_edges(), N = geometry.num_nodes;
-  at::Tensor alpha;
-  if (options_.uniform_attention()) {
+  if (options_.uniform_attention()) {  // the ablation: alpha_ij = 1 / |N(i)|
     const at::Tensor ones = at::ones({E, H}, geometry.radial_input.options());
     const at::Tensor degree = segment_sum(ones, geometry.dst, N).clamp_min(1);
-    alpha = ones / degree.index_select(0, geometry.dst);
-  } else {
-    const at::Tensor q = split_heads(query_->forward(features), H);  // [N, H, d]
-    const at::Tensor k = split_heads(keys, H);                       // [E, H, d]
-    const double scale = 1.0 / std::sqrt(double(k.size(2)));
-    const at::Tensor logits = (q.index_select(0, geometry.dst) * k).sum(-1) * scale;  // [E, H]
-    alpha = segment_softmax(logits, geometry.dst, N);
+    const at::Tensor alpha = ones / degree.index_select(0, geometry.dst);
+    if (alpha_out) *alpha_out = alpha;
+    Features out;
+    for (const auto& [l, v] : values) {
+      const int64_t c = v.size(1);
+      const at::Tensor weighted =
+          (v.view({E, H, c / H, 2 * l + 1}) * alpha.view({E, H, 1, 1})).view({E, c, 2 * l + 1});
+      out[l] = segment_sum(weighted, geometry.dst, N);
+    }
+    return out;
   }
-  if (alpha_out) *alpha_out = alpha;
 
+  // All degrees of a head at once: logits, softmax over each node's incoming edges and the
+  // weighted sum of the values, by the fused kernel or by its reference composition.
+  const at::Tensor q = split_heads(query_->forward(features), H);  // [N, H, d]
+  const at::Tensor k = split_heads(keys, H);                       // [E, H, d]
+  const at::Tensor v = split_heads(values, H);                     // [E, H, m]
+  const double scale = 1.0 / std::sqrt(double(k.size(2)));
+  const bool fused = resolve_kernel_path(options_.kernel()) == KernelPath::kFused &&
+                     geometry.radial_input.device().is_cpu();
+  const kernels::SegmentAttention r =
+      fused ? kernels::segment_attention(q, k, v, geometry.dst, scale)
+            : kernels::segment_attention_reference(q, k, v, geometry.dst, scale);
+  if (alpha_out) *alpha_out = r.alpha;
   Features out;
-  for (const auto& [l, v] : values) {
-    const int64_t c = v.size(1);
-    const at::Tensor weighted =
-        (v.view({E, H, c / H, 2 * l + 1}) * alpha.view({E, H, 1, 1})).view({E, c, 2 * l + 1});
-    out[l] = segment_sum(weighted, geometry.dst, N);
+  int64_t offset = 0;
+  for (const auto& [l, t] : values) {  // back from [N, H, m] to each degree's [N, C, 2l+1]
+    const int64_t width = t.size(1) / H * (2 * l + 1);
+    out[l] = r.out.narrow(2, offset, width).reshape({N, t.size(1), 2 * l + 1});
+    offset += width;
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "common/testing.h"
+#include "kernels/guards.h"
 #include "nn/nn_testing.h"
 #include "se3t/kernels/radial_contraction.h"
 #include "se3t/models/se3_transformer.h"
@@ -25,27 +26,8 @@ namespace {
 
 using testing::relative_error;
 
-// Restores the process-wide kernel path when a test ends.
-class PathGuard {
- public:
-  explicit PathGuard(KernelPath path) : old_(default_kernel_path()) {
-    set_default_kernel_path(path);
-  }
-  ~PathGuard() { set_default_kernel_path(old_); }
-
- private:
-  KernelPath old_;
-};
-
-// Runs with n intra-op threads, so the per-task gradient sums are reduced across tasks.
-class ThreadsGuard {
- public:
-  explicit ThreadsGuard(int n) : old_(at::get_num_threads()) { at::set_num_threads(n); }
-  ~ThreadsGuard() { at::set_num_threads(old_); }
-
- private:
-  int old_;
-};
+using testing::PathGuard;
+using testing::ThreadsGuard;
 
 struct Problem {
   int64_t E, H, c_out, K, M;

@@ -25,6 +25,9 @@ struct AttentionSE3Options {
   TORCH_ARG(int64_t, radial_hidden) = 32;
   // Replace the softmax by uniform weights 1/|N(i)| (for ablations and tests).
   TORCH_ARG(bool, uniform_attention) = false;
+  // Reference composition or the fused kernels (the key/value convolution's radial
+  // contraction and the segment softmax + weighted sum); kAuto follows the process default.
+  TORCH_ARG(KernelPath, kernel) = KernelPath::kAuto;
 };
 
 class AttentionSE3Impl : public torch::nn::Module {
