@@ -1,4 +1,5 @@
 #include "se3t/bench/runner.h"
+#include "se3t/util/runtime.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -145,6 +146,7 @@ BenchResult run_benchmark(const Workload& workload, const BenchOptions& options,
   r.description = workload.description;
   r.path = kernel_path_name(default_kernel_path());
   r.threads = at::get_num_threads();
+  r.blas = blas_kernels();
   r.steps = options.steps;
   r.nodes = workload.num_nodes();
 
@@ -306,7 +308,7 @@ void print_result(std::ostream& out, const BenchResult& r) {
   out << "workload " << r.workload << ": " << r.description << "\n";
   out << "  nodes " << thousands(r.nodes) << ", edges " << thousands(r.edges) << ", parameters "
       << thousands(r.parameters) << ", threads " << r.threads << ", path " << r.path << ", steps "
-      << r.steps << "\n";
+      << r.steps << ", " << r.blas << "\n";
   if (!r.skipped.empty()) {
     out << "  skipped: " << r.skipped << "\n";
     return;
@@ -390,8 +392,8 @@ void json_result(std::ostringstream& o, const BenchResult& r) {
     << ", \"description\": " << json_string(r.description) << ", \"path\": " << json_string(r.path)
     << ", \"skipped\": " << json_string(r.skipped) << ", \"nodes\": " << r.nodes
     << ", \"edges\": " << r.edges << ", \"parameters\": " << r.parameters
-    << ", \"threads\": " << r.threads << ", \"steps\": " << r.steps
-    << ", \"graph_ms\": " << json_number(r.graph_ms)
+    << ", \"threads\": " << r.threads << ", \"blas\": " << json_string(r.blas)
+    << ", \"steps\": " << r.steps << ", \"graph_ms\": " << json_number(r.graph_ms)
     << ", \"forward_ms\": " << json_number(r.forward_ms)
     << ", \"forward_mean_ms\": " << json_number(r.forward_mean_ms) << ", \"phases_ms\": {";
   for (size_t p = 1; p < profiler::kNumPhases; ++p) {

@@ -67,100 +67,100 @@ int64_t block_edges(const Dims& d) {
   return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
 }
 
-// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b. W and b come with their
-// rows permuted to (c, o) order, so each edge's R_e is [K, C_out] with o contiguous.
+// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b, rows of W in the layer's
+// (o, c) order, so each edge's R_e is [C_out, K] with c contiguous.
 template <typename T>
 void radial_block(const T* h, const T* W, const T* b, int64_t nb, const Dims& d, T* R) {
   for (int64_t i = 0; i < nb; ++i) std::copy(b, b + d.N, R + i * d.N);
   gemm<T>(false, true, nb, d.N, d.H, 1, h, d.H, W, d.H, 1, R, d.N);
 }
 
-// ---- per-edge products, R_e / dR_e as [K, C_out] -------------------------------------------
-// Unit-stride loops over o (axpy) or over lanes of partial sums (dot), compiled for AVX-512,
-// AVX2 and the baseline (simd.h).
-// out_e[o, m] = sum_c R_e[c, o] X_e[c, m]; acc is [M, C_out] scratch.
+// ---- per-edge products, R_e / dR_e as [C_out, K] -------------------------------------------
+// Every loop runs over c (K long, unit stride): dot products over c for the forward, axpy
+// updates along c for the backward, with X_e transposed to [M, K] first (K M values, cheap
+// next to the C_out K M multiply-adds). Compiled for AVX-512, AVX2 and the baseline (simd.h).
+
+// At [cols, rows] = A [rows, cols]^T
 template <typename T>
-SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* acc, int64_t K, int64_t C,
+SE3T_INLINE void transpose(const T* A, T* At, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) At[c * rows + r] = A[r * cols + c];
+}
+
+// out_e[o, m] = sum_c R_e[o, c] X_e[c, m]; Xt is [M, K] scratch.
+template <typename T>
+SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* Xt, int64_t K, int64_t C,
                               int64_t M) {
-  std::fill(acc, acc + M * C, T(0));
-  for (int64_t c = 0; c < K; ++c) {
-    const T* r = R + c * C;
-    for (int64_t m = 0; m < M; ++m) {
-      const T x = X[c * M + m];
-      T* a = acc + m * C;
-      for (int64_t o = 0; o < C; ++o) a[o] += x * r[o];
-    }
-  }
+  transpose(X, Xt, K, M);
   for (int64_t o = 0; o < C; ++o)
-    for (int64_t m = 0; m < M; ++m) out[o * M + m] = acc[m * C + o];
+    for (int64_t m = 0; m < M; ++m) out[o * M + m] = simd::dot(R + o * K, Xt + m * K, K);
 }
 
-// dR_e[c, o] = sum_m X_e[c, m] g_e[o, m]; dX_e[c, m] = sum_o R_e[c, o] g_e[o, m] (R may be
-// null: dX not needed). gT is g_e transposed, [M, C_out].
+// dR_e[o, c] = sum_m g_e[o, m] X_e[c, m]; dX_e[c, m] = sum_o R_e[o, c] g_e[o, m] (R may be
+// null: dX not needed). Xt and dXt are [M, K] scratch.
 template <typename T>
-SE3T_INLINE void edge_backward(const T* R, const T* X, const T* g, T* dR, T* dX, T* gT, int64_t K,
-                               int64_t C, int64_t M) {
-  for (int64_t o = 0; o < C; ++o)
-    for (int64_t m = 0; m < M; ++m) gT[m * C + o] = g[o * M + m];
-  for (int64_t c = 0; c < K; ++c) {
-    T* d = dR + c * C;
-    std::fill(d, d + C, T(0));
-    for (int64_t m = 0; m < M; ++m) {
-      const T x = X[c * M + m];
-      const T* gm = gT + m * C;
-      for (int64_t o = 0; o < C; ++o) d[o] += x * gm[o];
-    }
-    if (R)
-      for (int64_t m = 0; m < M; ++m) dX[c * M + m] = simd::dot(R + c * C, gT + m * C, C);
+SE3T_INLINE void edge_backward(const T* R, const T* X, const T* g, T* dR, T* dX, T* Xt, T* dXt,
+                               int64_t K, int64_t C, int64_t M) {
+  transpose(X, Xt, K, M);
+  for (int64_t o = 0; o < C; ++o) {
+    T* d = dR + o * K;
+    simd::scale_to(g[o * M], Xt, d, K);
+    for (int64_t m = 1; m < M; ++m) simd::axpy(g[o * M + m], Xt + m * K, d, K);
   }
+  if (!R) return;
+  std::fill(dXt, dXt + M * K, T(0));
+  for (int64_t o = 0; o < C; ++o)
+    for (int64_t m = 0; m < M; ++m) simd::axpy(g[o * M + m], R + o * K, dXt + m * K, K);
+  transpose(dXt, dX, M, K);
 }
 
-SE3T_CLONES void edge_forward_f(const float* R, const float* X, float* out, float* acc, int64_t K,
+SE3T_CLONES void edge_forward_f(const float* R, const float* X, float* out, float* Xt, int64_t K,
                                 int64_t C, int64_t M) {
-  edge_forward(R, X, out, acc, K, C, M);
+  edge_forward(R, X, out, Xt, K, C, M);
 }
-SE3T_CLONES void edge_forward_d(const double* R, const double* X, double* out, double* acc,
+SE3T_CLONES void edge_forward_d(const double* R, const double* X, double* out, double* Xt,
                                 int64_t K, int64_t C, int64_t M) {
-  edge_forward(R, X, out, acc, K, C, M);
+  edge_forward(R, X, out, Xt, K, C, M);
 }
 SE3T_CLONES void edge_backward_f(const float* R, const float* X, const float* g, float* dR,
-                                 float* dX, float* gT, int64_t K, int64_t C, int64_t M) {
-  edge_backward(R, X, g, dR, dX, gT, K, C, M);
+                                 float* dX, float* Xt, float* dXt, int64_t K, int64_t C,
+                                 int64_t M) {
+  edge_backward(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
 SE3T_CLONES void edge_backward_d(const double* R, const double* X, const double* g, double* dR,
-                                 double* dX, double* gT, int64_t K, int64_t C, int64_t M) {
-  edge_backward(R, X, g, dR, dX, gT, K, C, M);
+                                 double* dX, double* Xt, double* dXt, int64_t K, int64_t C,
+                                 int64_t M) {
+  edge_backward(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
-void edge_forward_any(const float* R, const float* X, float* out, float* acc, int64_t K, int64_t C,
+void edge_forward_any(const float* R, const float* X, float* out, float* Xt, int64_t K, int64_t C,
                       int64_t M) {
-  edge_forward_f(R, X, out, acc, K, C, M);
+  edge_forward_f(R, X, out, Xt, K, C, M);
 }
-void edge_forward_any(const double* R, const double* X, double* out, double* acc, int64_t K,
+void edge_forward_any(const double* R, const double* X, double* out, double* Xt, int64_t K,
                       int64_t C, int64_t M) {
-  edge_forward_d(R, X, out, acc, K, C, M);
+  edge_forward_d(R, X, out, Xt, K, C, M);
 }
 void edge_backward_any(const float* R, const float* X, const float* g, float* dR, float* dX,
-                       float* gT, int64_t K, int64_t C, int64_t M) {
-  edge_backward_f(R, X, g, dR, dX, gT, K, C, M);
+                       float* Xt, float* dXt, int64_t K, int64_t C, int64_t M) {
+  edge_backward_f(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
 void edge_backward_any(const double* R, const double* X, const double* g, double* dR, double* dX,
-                       double* gT, int64_t K, int64_t C, int64_t M) {
-  edge_backward_d(R, X, g, dR, dX, gT, K, C, M);
+                       double* Xt, double* dXt, int64_t K, int64_t C, int64_t M) {
+  edge_backward_d(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
 
-// W, b: rows in (c, o) order (see radial_block).
 template <typename T>
 void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d) {
   const int64_t B = block_edges(d);
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
     // Buffers per task, never per edge.
-    std::vector<T> R(size_t(B * d.N)), acc(size_t(d.M * d.c_out));
+    std::vector<T> R(size_t(B * d.N)), Xt(size_t(d.M * d.K));
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
       radial_block(h + e0 * d.H, W, b, nb, d, R.data());
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t e = e0 + i;
-        edge_forward_any(R.data() + i * d.N, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
+        edge_forward_any(R.data() + i * d.N, X + e * d.K * d.M, out + e * d.c_out * d.M, Xt.data(),
                          d.K, d.c_out, d.M);
       }
     }
@@ -168,7 +168,7 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
 }
 
 // Gradients given g = dL/dout [E, C_out, M]; a null output pointer means "not needed".
-// dW and db (rows in (c, o) order, like W) are summed per task into
+// dW and db are summed per task into
 // acc[task] = [dW (N H) | db (N)] and reduced by the caller: no synchronisation in the loops.
 template <typename T>
 void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g, T* dh, T* dX,
@@ -176,7 +176,8 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
   const int64_t B = block_edges(d);
   const bool need_params = acc != nullptr;
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
-    std::vector<T> R(size_t(dX ? B * d.N : 0)), dR(size_t(B * d.N)), gT(size_t(d.M * d.c_out));
+    std::vector<T> R(size_t(dX ? B * d.N : 0)), dR(size_t(B * d.N)), Xt(size_t(d.M * d.K)),
+        dXt(size_t(dX ? d.M * d.K : 0));
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t begin = d.E * t / tasks, end = d.E * (t + 1) / tasks;
       T* dW = need_params ? acc + t * (d.N * d.H + d.N) : nullptr;
@@ -188,7 +189,8 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
           const int64_t e = e0 + i;
           edge_backward_any(dX ? R.data() + i * d.N : nullptr, X + e * d.K * d.M,
                             g + e * d.c_out * d.M, dR.data() + i * d.N,
-                            dX ? dX + e * d.K * d.M : nullptr, gT.data(), d.K, d.c_out, d.M);
+                            dX ? dX + e * d.K * d.M : nullptr, Xt.data(), dXt.data(), d.K, d.c_out,
+                            d.M);
         }
         // dh [nb, H] = dR [nb, N] W [N, H]
         if (dh)
@@ -211,18 +213,11 @@ Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out)
           stacked.size(1), stacked.size(2), c_out * stacked.size(1)};
 }
 
-// Rows of W [N, H] or b [N] from the layer's (o, c) order to (c, o): one copy of the weights
-// per call, so that every edge's radial weights come out with o contiguous.
-at::Tensor permute_rows(const at::Tensor& t, const Dims& d) {
-  const at::Tensor v = t.dim() == 2 ? t.reshape({d.c_out, d.K, d.H}) : t.reshape({d.c_out, d.K});
-  return v.transpose(0, 1).contiguous().view(t.sizes());
-}
-
 at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
                          const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
   const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = permute_rows(weight, d),
-                   b = permute_rows(bias, d);
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
+                   b = bias.contiguous();
   at::Tensor out = at::empty({d.E, d.c_out, d.M}, hidden.options());
   if (d.E == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {
@@ -238,8 +233,8 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
                                        const at::Tensor& grad, int64_t c_out, bool need_h,
                                        bool need_X, bool need_params) {
   const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = permute_rows(weight, d),
-                   b = permute_rows(bias, d), g = grad.contiguous();
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
+                   b = bias.contiguous(), g = grad.contiguous();
   at::Tensor dh = need_h ? at::empty_like(h) : at::Tensor();
   at::Tensor dX = need_X ? at::empty_like(X) : at::Tensor();
   const int64_t tasks = std::max<int64_t>(
@@ -257,10 +252,8 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
   at::Tensor dW, db;
   if (need_params) {
     const at::Tensor total = acc.sum(0);
-    // Back from (c, o) to the layer's (o, c) row order.
-    dW =
-        total.narrow(0, 0, d.N * d.H).view({d.K, d.c_out, d.H}).transpose(0, 1).reshape({d.N, d.H});
-    db = total.narrow(0, d.N * d.H, d.N).view({d.K, d.c_out}).t().reshape({d.N});
+    dW = total.narrow(0, 0, d.N * d.H).view({d.N, d.H});
+    db = total.narrow(0, d.N * d.H, d.N);
   }
   return {dh, dX, dW, db};
 }

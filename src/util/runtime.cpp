@@ -22,4 +22,11 @@ void configure_runtime(int threads) {
   mallopt(M_TRIM_THRESHOLD, -1);
 }
 
+std::string blas_kernels() {
+  using CoreName = char* (*)();
+  const auto fn = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const char* core = fn ? fn() : nullptr;
+  return core ? std::string("OpenBLAS ") + core : std::string("unknown BLAS");
+}
+
 }  // namespace se3t

@@ -1,6 +1,7 @@
 // Process-wide settings that decide CPU speed on small machines, applied once at start-up by
 // the command line and the benchmarks.
 #pragma once
+#include <string>
 
 namespace se3t {
 
@@ -10,5 +11,11 @@ namespace se3t {
 // every free and page-faulted back in on the next step, which costs more than the arithmetic
 // on these VMs (measured ~24 us per fresh 4 KiB page). threads <= 0 means all cores.
 void configure_runtime(int threads);
+
+// The BLAS kernels in use, e.g. "OpenBLAS Cooperlake", or "unknown BLAS" when it cannot tell.
+// OpenBLAS picks them for the CPU when it loads, unless OPENBLAS_CORETYPE forces a type: on
+// this project's AVX-512 development VM, forcing Haswell (AVX2) made the fused contraction's
+// radial GEMMs 1.15-1.3x slower than the AVX-512 kernels OpenBLAS chooses itself.
+std::string blas_kernels();
 
 }  // namespace se3t
