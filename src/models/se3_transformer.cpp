@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "se3t/util/check.h"
+#include "se3t/util/save_archive.h"
 
 namespace se3t {
 
@@ -153,10 +154,7 @@ void save_model(SE3TransformerImpl& model, const std::string& path) {
   torch::serialize::OutputArchive archive;
   archive.write("se3t_options", c10::IValue(model.options().to_text()));
   model.save(archive);
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  SE3T_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_model: cannot rename ", tmp, " to ",
-             path);
+  save_archive_atomic(archive, path, "model");
 }
 
 SE3Transformer load_model(const std::string& path) {

@@ -177,6 +177,33 @@ TEST_F(Trainer, RefusesToOverwriteOrResumeAnotherConfig) {
   EXPECT_THROW(train_nbody(more, quiet()), Error);
 }
 
+// save_model round-trips, and a save that cannot happen is an se3t::Error that names the file,
+// with no temporary file left behind and the previous checkpoint untouched.
+TEST_F(Trainer, SaveModelIsAtomic) {
+  SE3TransformerOptions o;
+  o.fiber_in = Fiber{{0, 1}};
+  o.fiber_hidden = Fiber::uniform(1, 4);
+  o.fiber_out = Fiber{{0, 1}};
+  o.num_layers = 1;
+  SE3Transformer net(o);
+  const std::string path = dir_ / "model.pt";
+  save_model(*net, path);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  const auto before = read(path);
+  SE3Transformer loaded = load_model(path);
+  EXPECT_EQ(loaded->options().to_text(), o.to_text());
+  // A directory in the way of the temporary file makes the write fail.
+  fs::create_directory(path + ".tmp");
+  fs::create_directory(path + ".tmp/x");
+  try {
+    save_model(*net, path);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.pt"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read(path), before);
+}
+
 TEST(EpochPlan, DependsOnlyOnSeedAndEpoch) {
   const NBodyOptions o = [] {
     NBodyOptions x;

@@ -67,8 +67,8 @@ class TensorFieldNetworkImpl : public SE3TransformerImpl {
 TORCH_MODULE(TensorFieldNetwork);
 
 // Checkpoints hold the options and the parameters, so the file alone rebuilds the model.
-// save_model writes a temporary file and renames it: an interrupted save never leaves a
-// truncated checkpoint behind.
+// save_model writes a temporary file and renames it (se3t/util/save_archive.h): an interrupted
+// save never leaves a truncated checkpoint behind, and a failed one throws se3t::Error.
 void save_model(SE3TransformerImpl& model, const std::string& path);
 SE3Transformer load_model(const std::string& path);
 
