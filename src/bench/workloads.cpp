@@ -54,12 +54,12 @@ std::vector<std::string> workload_names() {
   return {"qm9", "nbody", "protein"};
 }
 
-Workload qm9_workload(uint64_t seed) {
+Workload qm9_workload(int64_t molecules, uint64_t seed) {
+  SE3T_CHECK(molecules >= 1, "qm9 workload: need at least one molecule, got ", molecules);
   Workload w;
   w.name = "qm9";
-  w.description =
-      "7 attention layers, degrees 0-3, 32 channels, 8 heads; 32 molecules x 18 atoms, fully "
-      "connected";
+  w.description = "7 attention layers, degrees 0-3, 32 channels, 8 heads; " +
+                  std::to_string(molecules) + " molecules x 18 atoms, fully connected";
   auto& o = w.options;
   o.fiber_in = Fiber{{0, 6}};  // one-hot of H, C, N, O, F plus a scalar, as QM9 inputs
   o.fiber_hidden = Fiber::uniform(3, 32);
@@ -68,17 +68,18 @@ Workload qm9_workload(uint64_t seed) {
   o.num_heads = 8;
   o.pooling = Pooling::kMax;
   at::Generator g = generator(seed);
-  fill_batch(w, 32, 18, 1.5, g);
+  fill_batch(w, molecules, 18, 1.5, g);
   w.features[0] = at::randn({w.num_nodes(), 6, 1}, g, at::kFloat);
   return w;
 }
 
-Workload nbody_workload(uint64_t seed) {
+Workload nbody_workload(int64_t systems, uint64_t seed) {
+  SE3T_CHECK(systems >= 1, "nbody workload: need at least one system, got ", systems);
   Workload w;
   w.name = "nbody";
-  w.description =
-      "4 attention layers, degrees 0-3, 16 channels, 2 heads; 100 systems x 5 particles, fully "
-      "connected, edge attribute q_i q_j";
+  w.description = "4 attention layers, degrees 0-3, 16 channels, 2 heads; " +
+                  std::to_string(systems) +
+                  " systems x 5 particles, fully connected, edge attribute q_i q_j";
   auto& o = w.options;
   o.fiber_in = Fiber{{0, 1}, {1, 1}};  // charge, velocity
   o.fiber_hidden = Fiber::uniform(3, 16);
@@ -87,7 +88,7 @@ Workload nbody_workload(uint64_t seed) {
   o.num_heads = 2;
   o.edge_dim = 1;
   at::Generator g = generator(seed);
-  fill_batch(w, 100, 5, 2.0, g);
+  fill_batch(w, systems, 5, 2.0, g);
   const int64_t n = w.num_nodes();
   w.charges = at::bernoulli(at::full({n}, 0.5), g).mul(2).sub(1);  // +-1
   w.features[0] = w.charges.view({n, 1, 1});
@@ -146,9 +147,11 @@ Workload synthetic_workload(int64_t target_edges, int64_t num_layers, uint64_t s
   return w;
 }
 
-Workload make_workload(const std::string& name, const std::string& pdb_path, uint64_t seed) {
-  if (name == "qm9") return qm9_workload(seed);
-  if (name == "nbody") return nbody_workload(seed);
+Workload make_workload(const std::string& name, const std::string& pdb_path, int64_t batch,
+                       uint64_t seed) {
+  SE3T_CHECK(batch >= 0, "bench: batch must be >= 0 (0: the workload's own), got ", batch);
+  if (name == "qm9") return qm9_workload(batch > 0 ? batch : 32, seed);
+  if (name == "nbody") return nbody_workload(batch > 0 ? batch : 100, seed);
   if (name == "protein") return protein_workload(pdb_path, seed);
   SE3T_CHECK(false, "bench: unknown workload '", name,
              "'; expected one of qm9, nbody, protein (or all)");

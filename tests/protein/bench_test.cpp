@@ -26,6 +26,14 @@ TEST(Workloads, NamedShapes) {
   EXPECT_EQ(q.options.num_heads, 8);
   EXPECT_EQ(q.options.fiber_hidden, Fiber::uniform(3, 32));
 
+  // Other batches scale the same model.
+  const Workload q8 = make_workload("qm9", kDefaultPdb, 8);
+  EXPECT_EQ(q8.build_graph().num_edges(), 8 * 18 * 17);
+  EXPECT_EQ(q8.options.to_text(), q.options.to_text());
+  EXPECT_NE(q8.description.find("8 molecules"), std::string::npos);
+  EXPECT_EQ(make_workload("nbody", kDefaultPdb, 7).num_nodes(), 35);
+  EXPECT_THROW(make_workload("qm9", kDefaultPdb, -1), Error);
+
   const Workload n = nbody_workload();
   const GraphBatch g = n.build_graph();
   EXPECT_EQ(n.num_nodes(), 500);

@@ -42,8 +42,9 @@ struct Workload {
 // The named workloads, in the order `se3t bench all` runs them.
 std::vector<std::string> workload_names();  // {"qm9", "nbody", "protein"}
 
-Workload qm9_workload(uint64_t seed = 0);
-Workload nbody_workload(uint64_t seed = 0);
+// The batches are 32 molecules and 100 systems; others scale the same model.
+Workload qm9_workload(int64_t molecules = 32, uint64_t seed = 0);
+Workload nbody_workload(int64_t systems = 100, uint64_t seed = 0);
 // The ATOM records of a PDB file (the polymer; ligands and waters dropped); fiber_in one-hot of
 // the element among C, N, O, S and other. Throws se3t::Error (suggesting theseus-examples or --pdb)
 // when the file is missing.
@@ -52,8 +53,9 @@ Workload protein_workload(const std::string& pdb_path = kDefaultPdb, uint64_t se
 // atoms per cubic angstrom) with the protein model cut to num_layers layers.
 Workload synthetic_workload(int64_t target_edges, int64_t num_layers = 1, uint64_t seed = 0);
 
-// By name ("qm9", "nbody", "protein"); throws se3t::Error listing the names otherwise.
+// By name ("qm9", "nbody", "protein"); throws se3t::Error listing the names otherwise. batch:
+// graphs per step for qm9 and nbody (0: the 32 and 100); the protein is one graph.
 Workload make_workload(const std::string& name, const std::string& pdb_path = kDefaultPdb,
-                       uint64_t seed = 0);
+                       int64_t batch = 0, uint64_t seed = 0);
 
 }  // namespace se3t::bench
