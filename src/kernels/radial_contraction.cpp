@@ -67,18 +67,20 @@ int64_t block_edges(const Dims& d) {
   return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
 }
 
-// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b, rows of W in the layer's
-// (o, c) order, so each edge's R_e is [C_out, K] with c contiguous.
+// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b. The forward passes W and b
+// with their rows permuted to (c, o) order, so R_e is [K, C_out] with o contiguous; the backward
+// passes the layer's own (o, c) order, so R_e is [C_out, K] with c contiguous.
 template <typename T>
 void radial_block(const T* h, const T* W, const T* b, int64_t nb, const Dims& d, T* R) {
   for (int64_t i = 0; i < nb; ++i) std::copy(b, b + d.N, R + i * d.N);
   gemm<T>(false, true, nb, d.N, d.H, 1, h, d.H, W, d.H, 1, R, d.N);
 }
 
-// ---- per-edge products, R_e / dR_e as [C_out, K] -------------------------------------------
-// Every loop runs over c (K long, unit stride): dot products over c for the forward, axpy
-// updates along c for the backward, with X_e transposed to [M, K] first (K M values, cheap
-// next to the C_out K M multiply-adds). Compiled for AVX-512, AVX2 and the baseline (simd.h).
+// ---- per-edge products ---------------------------------------------------------------------
+// Register-blocked for the common M = 2l + 1 <= 7 (degrees up to 3): L lanes of outputs and
+// all M of their running sums stay in vector registers across the whole contraction, so each
+// load of R feeds M (forward) or 2M (backward) multiply-adds. Other M take unit-stride axpy
+// loops. Compiled for AVX-512, AVX2 and the baseline (simd.h).
 
 // At [cols, rows] = A [rows, cols]^T
 template <typename T>
@@ -87,40 +89,164 @@ SE3T_INLINE void transpose(const T* A, T* At, int64_t rows, int64_t cols) {
     for (int64_t c = 0; c < cols; ++c) At[c * rows + r] = A[r * cols + c];
 }
 
-// out_e[o, m] = sum_c R_e[o, c] X_e[c, m]; Xt is [M, K] scratch.
-template <typename T>
-SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* Xt, int64_t K, int64_t C,
-                              int64_t M) {
-  transpose(X, Xt, K, M);
-  for (int64_t o = 0; o < C; ++o)
-    for (int64_t m = 0; m < M; ++m) out[o * M + m] = simd::dot(R + o * K, Xt + m * K, K);
+// Forward, R_e [K, C_out]: out_e[o, m] = sum_c R_e[c, o] X_e[c, m] for o in [o0, o0 + L).
+template <typename T, int L, int M>
+SE3T_INLINE void forward_lanes(const T* R, const T* X, T* out, int64_t K, int64_t C, int64_t o0) {
+  using V = typename simd::Vec<T, L>::type;
+  V acc[M];
+  for (int m = 0; m < M; ++m) acc[m] = V{};
+  for (int64_t c = 0; c < K; ++c) {
+    const V r = *reinterpret_cast<const V*>(R + c * C + o0);
+    for (int m = 0; m < M; ++m) acc[m] += X[c * M + m] * r;
+  }
+  for (int m = 0; m < M; ++m)
+    for (int j = 0; j < L; ++j) out[(o0 + j) * M + m] = acc[m][j];
 }
 
-// dR_e[o, c] = sum_m g_e[o, m] X_e[c, m]; dX_e[c, m] = sum_o R_e[o, c] g_e[o, m] (R may be
-// null: dX not needed). Xt and dXt are [M, K] scratch.
+template <typename T, int M>
+SE3T_INLINE void edge_forward_fixed(const T* R, const T* X, T* out, int64_t K, int64_t C) {
+  constexpr int L = 64 / sizeof(T);
+  int64_t o0 = 0;
+  for (; o0 + L <= C; o0 += L) forward_lanes<T, L, M>(R, X, out, K, C, o0);
+  for (; o0 + L / 2 <= C; o0 += L / 2) forward_lanes<T, L / 2, M>(R, X, out, K, C, o0);
+  for (; o0 + L / 4 <= C; o0 += L / 4) forward_lanes<T, L / 4, M>(R, X, out, K, C, o0);
+  for (; o0 < C; ++o0) {
+    for (int m = 0; m < M; ++m) {
+      T s = 0;
+      for (int64_t c = 0; c < K; ++c) s += R[c * C + o0] * X[c * M + m];
+      out[o0 * M + m] = s;
+    }
+  }
+}
+
+// Any M; acc is [M, C_out] scratch.
+template <typename T>
+SE3T_INLINE void edge_forward(const T* R, const T* X, T* out, T* acc, int64_t K, int64_t C,
+                              int64_t M) {
+  switch (M) {
+    case 1:
+      return edge_forward_fixed<T, 1>(R, X, out, K, C);
+    case 3:
+      return edge_forward_fixed<T, 3>(R, X, out, K, C);
+    case 5:
+      return edge_forward_fixed<T, 5>(R, X, out, K, C);
+    case 7:
+      return edge_forward_fixed<T, 7>(R, X, out, K, C);
+    default:
+      break;
+  }
+  std::fill(acc, acc + M * C, T(0));
+  for (int64_t c = 0; c < K; ++c)
+    for (int64_t m = 0; m < M; ++m) simd::axpy(X[c * M + m], R + c * C, acc + m * C, C);
+  for (int64_t o = 0; o < C; ++o)
+    for (int64_t m = 0; m < M; ++m) out[o * M + m] = acc[m * C + o];
+}
+
+// Backward, R_e / dR_e [C_out, K], Xt / dXt [M, K], for c in [c0, c0 + L):
+// dR_e[o, c] = sum_m g_e[o, m] X_e[c, m] and (kDX) dX_e[c, m] = sum_o R_e[o, c] g_e[o, m].
+template <typename T, int L, int M, bool kDX>
+SE3T_INLINE void backward_lanes(const T* R, const T* Xt, const T* g, T* dR, T* dXt, int64_t K,
+                                int64_t C, int64_t c0) {
+  using V = typename simd::Vec<T, L>::type;
+  V xt[M], acc[M];
+  for (int m = 0; m < M; ++m) {
+    xt[m] = *reinterpret_cast<const V*>(Xt + m * K + c0);
+    acc[m] = V{};
+  }
+  for (int64_t o = 0; o < C; ++o) {
+    V d = V{}, r = V{};
+    if (kDX) r = *reinterpret_cast<const V*>(R + o * K + c0);
+    for (int m = 0; m < M; ++m) {
+      const T gm = g[o * M + m];
+      d += gm * xt[m];
+      if (kDX) acc[m] += gm * r;
+    }
+    *reinterpret_cast<V*>(dR + o * K + c0) = d;
+  }
+  if (kDX)
+    for (int m = 0; m < M; ++m) *reinterpret_cast<V*>(dXt + m * K + c0) = acc[m];
+}
+
+template <typename T, int M, bool kDX>
+SE3T_INLINE void edge_backward_fixed(const T* R, const T* Xt, const T* g, T* dR, T* dXt, int64_t K,
+                                     int64_t C) {
+  constexpr int L = 64 / sizeof(T);
+  int64_t c0 = 0;
+  for (; c0 + L <= K; c0 += L) backward_lanes<T, L, M, kDX>(R, Xt, g, dR, dXt, K, C, c0);
+  for (; c0 + L / 2 <= K; c0 += L / 2)
+    backward_lanes<T, L / 2, M, kDX>(R, Xt, g, dR, dXt, K, C, c0);
+  for (; c0 + L / 4 <= K; c0 += L / 4)
+    backward_lanes<T, L / 4, M, kDX>(R, Xt, g, dR, dXt, K, C, c0);
+  for (; c0 < K; ++c0) {
+    if (kDX)
+      for (int m = 0; m < M; ++m) dXt[m * K + c0] = 0;
+    for (int64_t o = 0; o < C; ++o) {
+      T d = 0;
+      for (int m = 0; m < M; ++m) {
+        d += g[o * M + m] * Xt[m * K + c0];
+        if (kDX) dXt[m * K + c0] += g[o * M + m] * R[o * K + c0];
+      }
+      dR[o * K + c0] = d;
+    }
+  }
+}
+
+// Any M (R may be null: dX not needed). Xt and dXt are [M, K] scratch.
 template <typename T>
 SE3T_INLINE void edge_backward(const T* R, const T* X, const T* g, T* dR, T* dX, T* Xt, T* dXt,
                                int64_t K, int64_t C, int64_t M) {
   transpose(X, Xt, K, M);
-  for (int64_t o = 0; o < C; ++o) {
-    T* d = dR + o * K;
-    simd::scale_to(g[o * M], Xt, d, K);
-    for (int64_t m = 1; m < M; ++m) simd::axpy(g[o * M + m], Xt + m * K, d, K);
+  bool done = true;
+  switch (M * 2 + (R ? 1 : 0)) {
+    case 2:
+      edge_backward_fixed<T, 1, false>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 3:
+      edge_backward_fixed<T, 1, true>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 6:
+      edge_backward_fixed<T, 3, false>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 7:
+      edge_backward_fixed<T, 3, true>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 10:
+      edge_backward_fixed<T, 5, false>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 11:
+      edge_backward_fixed<T, 5, true>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 14:
+      edge_backward_fixed<T, 7, false>(R, Xt, g, dR, dXt, K, C);
+      break;
+    case 15:
+      edge_backward_fixed<T, 7, true>(R, Xt, g, dR, dXt, K, C);
+      break;
+    default:
+      done = false;
   }
-  if (!R) return;
-  std::fill(dXt, dXt + M * K, T(0));
-  for (int64_t o = 0; o < C; ++o)
-    for (int64_t m = 0; m < M; ++m) simd::axpy(g[o * M + m], R + o * K, dXt + m * K, K);
-  transpose(dXt, dX, M, K);
+  if (!done) {
+    for (int64_t o = 0; o < C; ++o) {
+      T* d = dR + o * K;
+      simd::scale_to(g[o * M], Xt, d, K);
+      for (int64_t m = 1; m < M; ++m) simd::axpy(g[o * M + m], Xt + m * K, d, K);
+    }
+    if (R) {
+      std::fill(dXt, dXt + M * K, T(0));
+      for (int64_t o = 0; o < C; ++o)
+        for (int64_t m = 0; m < M; ++m) simd::axpy(g[o * M + m], R + o * K, dXt + m * K, K);
+    }
+  }
+  if (R) transpose(dXt, dX, M, K);
 }
 
-SE3T_CLONES void edge_forward_f(const float* R, const float* X, float* out, float* Xt, int64_t K,
+SE3T_CLONES void edge_forward_f(const float* R, const float* X, float* out, float* acc, int64_t K,
                                 int64_t C, int64_t M) {
-  edge_forward(R, X, out, Xt, K, C, M);
+  edge_forward(R, X, out, acc, K, C, M);
 }
-SE3T_CLONES void edge_forward_d(const double* R, const double* X, double* out, double* Xt,
+SE3T_CLONES void edge_forward_d(const double* R, const double* X, double* out, double* acc,
                                 int64_t K, int64_t C, int64_t M) {
-  edge_forward(R, X, out, Xt, K, C, M);
+  edge_forward(R, X, out, acc, K, C, M);
 }
 SE3T_CLONES void edge_backward_f(const float* R, const float* X, const float* g, float* dR,
                                  float* dX, float* Xt, float* dXt, int64_t K, int64_t C,
@@ -132,13 +258,13 @@ SE3T_CLONES void edge_backward_d(const double* R, const double* X, const double*
                                  int64_t M) {
   edge_backward(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
-void edge_forward_any(const float* R, const float* X, float* out, float* Xt, int64_t K, int64_t C,
+void edge_forward_any(const float* R, const float* X, float* out, float* acc, int64_t K, int64_t C,
                       int64_t M) {
-  edge_forward_f(R, X, out, Xt, K, C, M);
+  edge_forward_f(R, X, out, acc, K, C, M);
 }
-void edge_forward_any(const double* R, const double* X, double* out, double* Xt, int64_t K,
+void edge_forward_any(const double* R, const double* X, double* out, double* acc, int64_t K,
                       int64_t C, int64_t M) {
-  edge_forward_d(R, X, out, Xt, K, C, M);
+  edge_forward_d(R, X, out, acc, K, C, M);
 }
 void edge_backward_any(const float* R, const float* X, const float* g, float* dR, float* dX,
                        float* Xt, float* dXt, int64_t K, int64_t C, int64_t M) {
@@ -154,13 +280,13 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
   const int64_t B = block_edges(d);
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
     // Buffers per task, never per edge.
-    std::vector<T> R(size_t(B * d.N)), Xt(size_t(d.M * d.K));
+    std::vector<T> R(size_t(B * d.N)), acc(size_t(d.M * d.c_out));
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
       radial_block(h + e0 * d.H, W, b, nb, d, R.data());
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t e = e0 + i;
-        edge_forward_any(R.data() + i * d.N, X + e * d.K * d.M, out + e * d.c_out * d.M, Xt.data(),
+        edge_forward_any(R.data() + i * d.N, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
                          d.K, d.c_out, d.M);
       }
     }
@@ -213,11 +339,18 @@ Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out)
           stacked.size(1), stacked.size(2), c_out * stacked.size(1)};
 }
 
+// Rows of W [N, H] or b [N] from the layer's (o, c) order to (c, o): one copy of the weights
+// per forward call, so that every edge's radial weights come out with o contiguous.
+at::Tensor permute_rows(const at::Tensor& t, const Dims& d) {
+  const at::Tensor v = t.dim() == 2 ? t.reshape({d.c_out, d.K, d.H}) : t.reshape({d.c_out, d.K});
+  return v.transpose(0, 1).contiguous().view(t.sizes());
+}
+
 at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
                          const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
   const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
-                   b = bias.contiguous();
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = permute_rows(weight, d),
+                   b = permute_rows(bias, d);
   at::Tensor out = at::empty({d.E, d.c_out, d.M}, hidden.options());
   if (d.E == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {

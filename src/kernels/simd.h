@@ -16,6 +16,14 @@
 
 namespace se3t::kernels::simd {
 
+// A GCC vector of L lanes of T, aligned like T so that it loads from any element: the
+// avx512f clone keeps a 64-byte vector in one zmm register, the avx2 clone in two ymm, the
+// baseline in four xmm. Register-blocked loops hold arrays of these in registers.
+template <typename T, int L>
+struct Vec {
+  typedef T type __attribute__((vector_size(L * sizeof(T)), aligned(sizeof(T))));
+};
+
 // sum_i a[i] b[i], accumulated in 512 bits of independent partial sums.
 template <typename T>
 SE3T_INLINE T dot(const T* a, const T* b, int64_t n) {

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "se3t/kernels/batched_matmul.h"
 #include "se3t/kernels/radial_contraction.h"
 #include "se3t/nn/segment_ops.h"
 #include "se3t/util/check.h"
@@ -53,8 +54,8 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
   at::Tensor radial;  // reference: [E, all weights]; fused: the last hidden activation [E, H]
   {
     SE3T_PROFILE_PHASE(kRadial);
-    radial = fused ? radial_->hidden(geometry.radial_input)
-                   : radial_->forward(geometry.radial_input);
+    radial =
+        fused ? radial_->hidden(geometry.radial_input) : radial_->forward(geometry.radial_input);
     if (profiler::enabled()) {
       const double h = double(options_.radial_hidden());
       const double final_layer = fused ? 0.0 : h * radial.size(1);  // fused: in kContraction
@@ -74,8 +75,10 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
     // -> [E, C_k nJ, 2l+1], then stack all input degrees along the (channel, J) axis.
     std::vector<at::Tensor> parts;
     for (const auto& [k, c_in] : options_.fiber_in().entries()) {
-      parts.push_back(at::bmm(source[k], geometry.basis.at(k, l))
-                          .view({E, c_in * num_basis_J(k, l), 2 * l + 1}));
+      const at::Tensor& basis = geometry.basis.at(k, l);
+      parts.push_back(
+          (fused ? kernels::batched_matmul(source[k], basis) : at::bmm(source[k], basis))
+              .view({E, c_in * num_basis_J(k, l), 2 * l + 1}));
     }
     const at::Tensor stacked = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
     const auto [offset, width] = radial_blocks_[l];

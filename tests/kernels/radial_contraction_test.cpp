@@ -61,10 +61,12 @@ std::vector<at::Tensor> run(Op op, const Inputs& in, int64_t c_out) {
 }
 
 // Sizes cover E = 0, single edges, scalars (M = 1), degree 3 (M = 7), one output channel,
-// and more edges than one block holds (so several blocks and tasks run).
-const std::vector<Problem> kProblems = {{0, 4, 3, 5, 3},    {1, 1, 1, 1, 1},   {7, 8, 2, 9, 7},
-                                        {33, 32, 4, 24, 5}, {300, 6, 1, 3, 1}, {97, 16, 8, 40, 7},
-                                        {5, 32, 32, 512, 7}};
+// more edges than one block holds (so several blocks and tasks run), M = 9 (the loops without
+// register blocking), and odd C_out and K (every vector-width tail of the blocked loops).
+const std::vector<Problem> kProblems = {{0, 4, 3, 5, 3},     {1, 1, 1, 1, 1},    {7, 8, 2, 9, 7},
+                                        {33, 32, 4, 24, 5},  {300, 6, 1, 3, 1},  {97, 16, 8, 40, 7},
+                                        {5, 32, 32, 512, 7}, {13, 8, 21, 37, 9}, {11, 4, 29, 31, 3},
+                                        {9, 5, 23, 29, 5}};
 
 void expect_match(const std::vector<at::Tensor>& fused, const std::vector<at::Tensor>& ref,
                   double tol, const std::string& what) {

@@ -1,0 +1,187 @@
+#include "se3t/kernels/batched_matmul.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+
+#include "se3t/util/check.h"
+#include "se3t/util/tensor_checks.h"
+#include "simd.h"
+
+namespace se3t::kernels {
+
+namespace {
+
+struct Dims {
+  int64_t E, n, p, q;
+};
+
+// Edges per task: each product is tens to thousands of multiply-adds.
+int64_t grain(const Dims& d) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(d.n * d.p * d.q, 1));
+}
+
+// out[e, i, :] = sum_k a[e, i, k] b[e, k, :]
+template <typename T>
+SE3T_INLINE void forward_edges(const T* a, const T* b, T* out, const Dims& d, int64_t begin,
+                               int64_t end) {
+  for (int64_t e = begin; e < end; ++e) {
+    const T* ae = a + e * d.n * d.p;
+    const T* be = b + e * d.p * d.q;
+    T* oe = out + e * d.n * d.q;
+    for (int64_t i = 0; i < d.n; ++i) {
+      T* row = oe + i * d.q;
+      simd::scale_to(ae[i * d.p], be, row, d.q);
+      for (int64_t k = 1; k < d.p; ++k) simd::axpy(ae[i * d.p + k], be + k * d.q, row, d.q);
+    }
+  }
+}
+
+// da[e] = g[e] b[e]^T, db[e] = a[e]^T g[e] (either output may be null: not needed).
+template <typename T>
+SE3T_INLINE void backward_edges(const T* a, const T* b, const T* g, T* da, T* db, const Dims& d,
+                                int64_t begin, int64_t end) {
+  for (int64_t e = begin; e < end; ++e) {
+    const T* ae = a + e * d.n * d.p;
+    const T* be = b + e * d.p * d.q;
+    const T* ge = g + e * d.n * d.q;
+    if (da) {
+      T* dae = da + e * d.n * d.p;
+      for (int64_t i = 0; i < d.n; ++i)
+        for (int64_t k = 0; k < d.p; ++k)
+          dae[i * d.p + k] = simd::dot(ge + i * d.q, be + k * d.q, d.q);
+    }
+    if (db) {
+      T* dbe = db + e * d.p * d.q;
+      for (int64_t k = 0; k < d.p; ++k) {
+        T* row = dbe + k * d.q;
+        simd::scale_to(ae[k], ge, row, d.q);
+        for (int64_t i = 1; i < d.n; ++i) simd::axpy(ae[i * d.p + k], ge + i * d.q, row, d.q);
+      }
+    }
+  }
+}
+
+SE3T_CLONES void forward_f(const float* a, const float* b, float* out, const Dims& d, int64_t s,
+                           int64_t t) {
+  forward_edges(a, b, out, d, s, t);
+}
+SE3T_CLONES void forward_d(const double* a, const double* b, double* out, const Dims& d, int64_t s,
+                           int64_t t) {
+  forward_edges(a, b, out, d, s, t);
+}
+SE3T_CLONES void backward_f(const float* a, const float* b, const float* g, float* da, float* db,
+                            const Dims& d, int64_t s, int64_t t) {
+  backward_edges(a, b, g, da, db, d, s, t);
+}
+SE3T_CLONES void backward_d(const double* a, const double* b, const double* g, double* da,
+                            double* db, const Dims& d, int64_t s, int64_t t) {
+  backward_edges(a, b, g, da, db, d, s, t);
+}
+void forward_any(const float* a, const float* b, float* out, const Dims& d, int64_t s, int64_t t) {
+  forward_f(a, b, out, d, s, t);
+}
+void forward_any(const double* a, const double* b, double* out, const Dims& d, int64_t s,
+                 int64_t t) {
+  forward_d(a, b, out, d, s, t);
+}
+void backward_any(const float* a, const float* b, const float* g, float* da, float* db,
+                  const Dims& d, int64_t s, int64_t t) {
+  backward_f(a, b, g, da, db, d, s, t);
+}
+void backward_any(const double* a, const double* b, const double* g, double* da, double* db,
+                  const Dims& d, int64_t s, int64_t t) {
+  backward_d(a, b, g, da, db, d, s, t);
+}
+
+Dims dims_of(const at::Tensor& a, const at::Tensor& b) {
+  return {a.size(0), a.size(1), a.size(2), b.size(2)};
+}
+
+at::Tensor fused_forward(const at::Tensor& a, const at::Tensor& b) {
+  const Dims d = dims_of(a, b);
+  at::Tensor out = at::empty({d.E, d.n, d.q}, a.options());
+  if (out.numel() == 0) return out;
+  if (d.p == 0) return out.zero_();
+  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "batched_matmul", [&] {
+    const scalar_t *pa = a.data_ptr<scalar_t>(), *pb = b.data_ptr<scalar_t>();
+    scalar_t* po = out.data_ptr<scalar_t>();
+    at::parallel_for(0, d.E, grain(d),
+                     [&](int64_t s, int64_t t) { forward_any(pa, pb, po, d, s, t); });
+  });
+  return out;
+}
+
+std::vector<at::Tensor> fused_backward(const at::Tensor& a, const at::Tensor& b,
+                                       const at::Tensor& grad, bool need_a, bool need_b) {
+  const Dims d = dims_of(a, b);
+  const at::Tensor g = grad.contiguous();
+  at::Tensor da = need_a ? at::empty_like(a) : at::Tensor();
+  at::Tensor db = need_b ? at::empty_like(b) : at::Tensor();
+  if (d.n == 0 || d.q == 0) {  // empty products: zero gradients
+    if (need_a) da.zero_();
+    if (need_b) db.zero_();
+    return {da, db};
+  }
+  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "batched_matmul_backward", [&] {
+    const scalar_t *pa = a.data_ptr<scalar_t>(), *pb = b.data_ptr<scalar_t>(),
+                   *pg = g.data_ptr<scalar_t>();
+    scalar_t* pda = need_a ? da.data_ptr<scalar_t>() : nullptr;
+    scalar_t* pdb = need_b ? db.data_ptr<scalar_t>() : nullptr;
+    at::parallel_for(0, d.E, grain(d),
+                     [&](int64_t s, int64_t t) { backward_any(pa, pb, pg, pda, pdb, d, s, t); });
+  });
+  return {da, db};
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b) {
+    const at::Tensor ac = a.contiguous(), bc = b.contiguous();
+    ctx->save_for_backward({ac, bc});
+    return fused_forward(ac, bc);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list s = ctx->get_saved_variables();
+    const at::Tensor& g = grads[0];
+    if (at::GradMode::is_enabled()) {  // recorded: differentiable formulas
+      return {at::bmm(g, s[1].transpose(1, 2)), at::bmm(s[0].transpose(1, 2), g)};
+    }
+    const auto d =
+        fused_backward(s[0], s[1], g, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+    return {d[0], d[1]};
+  }
+};
+
+void check_arguments(const at::Tensor& a, const at::Tensor& b) {
+  check_floating(a, "batched_matmul: a");
+  check_floating(b, "batched_matmul: b");
+  check_shape(a, {-1, -1, -1}, "batched_matmul: a [E, n, p]");
+  check_shape(b, {a.size(0), a.size(2), -1}, "batched_matmul: b [E, p, q]");
+  SE3T_CHECK(a.scalar_type() == b.scalar_type(),
+             "batched_matmul: a and b must share one dtype, got ", describe(a), " and ",
+             describe(b));
+}
+
+}  // namespace
+
+at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
+  check_arguments(a, b);
+  SE3T_CHECK(a.device().is_cpu() && b.device().is_cpu(),
+             "batched_matmul: the kernel runs on the CPU only, got ", a.device().str(), " and ",
+             b.device().str(), " tensors (use the reference path)");
+  return BatchedMatmulFunction::apply(a, b);
+}
+
+at::Tensor batched_matmul_reference(const at::Tensor& a, const at::Tensor& b) {
+  check_arguments(a, b);
+  return at::bmm(a, b);
+}
+
+}  // namespace se3t::kernels
