@@ -1,5 +1,6 @@
 // `se3t bench [qm9|nbody|protein|all]`: speed and memory of the named workloads (issue 6);
 // the measuring lives in the library (se3t/bench/runner.h).
+#include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -116,6 +117,10 @@ void add_bench_command(CLI::App& app) {
       }
       configure_runtime(opts->threads);
       set_default_kernel_path(parse_kernel_path(opts->path));
+      // The reference path's big radial GEMMs are single BLAS calls: let OpenBLAS use the
+      // threads too, so the comparison is against the reference at its best. (The fused kernels
+      // call BLAS inside their own parallel loops, so there it stays at one thread.)
+      if (default_kernel_path() == KernelPath::kReference) set_blas_threads(at::get_num_threads());
       bench::BenchOptions bo;
       bo.steps = opts->steps;
       bo.warmup = opts->warmup;

@@ -285,20 +285,25 @@ ScalingResult run_scaling(const ScalingOptions& options, std::ostream* progress)
   // Time per edge at the largest measured size relative to the size nearest 10^4.
   const ScalingRow* base = nullptr;
   const ScalingRow* last = nullptr;
+  const ScalingRow* last_fb = nullptr;  // largest size whose training step ran
   for (const auto& row : s.rows) {
     if (row.skipped) continue;
     if (!base || std::abs(std::log10(double(row.result.edges)) - 4) <
                      std::abs(std::log10(double(base->result.edges)) - 4))
       base = &row;
     last = &row;
+    if (row.result.backward_measured) last_fb = &row;
   }
+  const auto per_edge = [](const BenchResult& r, double ms) { return ms / double(r.edges); };
   if (base && last && last != base) {
-    const auto per_edge = [](const BenchResult& r, double ms) { return ms / double(r.edges); };
     s.forward_ratio = per_edge(last->result, last->result.forward_ms) /
                       per_edge(base->result, base->result.forward_ms);
-    if (last->result.backward_measured && base->result.backward_measured)
-      s.forward_backward_ratio = per_edge(last->result, last->result.forward_backward_ms) /
-                                 per_edge(base->result, base->result.forward_backward_ms);
+    s.forward_edges = last->result.edges;
+  }
+  if (base && last_fb && last_fb != base && base->result.backward_measured) {
+    s.forward_backward_ratio = per_edge(last_fb->result, last_fb->result.forward_backward_ms) /
+                               per_edge(base->result, base->result.forward_backward_ms);
+    s.forward_backward_edges = last_fb->result.edges;
   }
   return s;
 }
@@ -380,9 +385,10 @@ void print_scaling(std::ostream& out, const ScalingResult& s) {
     out << buf;
   }
   std::snprintf(buf, sizeof(buf),
-                "  time per edge, largest measured size / size nearest 10^4: forward %.2fx, "
-                "forward+backward %.2fx (target: within 1.5x)\n",
-                s.forward_ratio, s.forward_backward_ratio);
+                "  time per edge, largest measured size / size nearest 10^4: forward %.2fx (%lld "
+                "edges), forward+backward %.2fx (%lld edges) (target: within 1.5x)\n",
+                s.forward_ratio, (long long)s.forward_edges, s.forward_backward_ratio,
+                (long long)s.forward_backward_edges);
   out << buf;
 }
 
@@ -430,6 +436,8 @@ std::string to_json(const std::vector<BenchResult>& results, const ScalingResult
     o << ", \"scaling\": {\"num_layers\": " << scaling->num_layers
       << ", \"forward_ratio\": " << json_number(scaling->forward_ratio)
       << ", \"forward_backward_ratio\": " << json_number(scaling->forward_backward_ratio)
+      << ", \"forward_ratio_edges\": " << scaling->forward_edges
+      << ", \"forward_backward_ratio_edges\": " << scaling->forward_backward_edges
       << ", \"rows\": [";
     for (size_t i = 0; i < scaling->rows.size(); ++i) {
       const auto& row = scaling->rows[i];

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace se3t {
@@ -13,13 +14,17 @@ void configure_runtime(int threads) {
   at::set_num_threads(threads);
   // OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main: set it through its API,
   // looked up at run time so a build on another BLAS still links and runs.
-  using SetThreads = void (*)(int);
-  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
-    fn(1);
-  }
+  set_blas_threads(1);
   // Serve large blocks from the heap and never trim it.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, -1);
+}
+
+void set_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    fn(std::max(1, threads));
+  }
 }
 
 std::string blas_kernels() {

@@ -64,8 +64,10 @@ struct ScalingResult {
   std::vector<ScalingRow> rows;
   int64_t num_layers = 0;
   // (time per edge at the largest measured size) / (time per edge at the size nearest 10^4),
-  // forward and forward+backward; 0 when not measurable.
+  // forward and forward+backward (each at the largest size where that pass ran, whose edge
+  // counts follow); 0 when not measurable.
   double forward_ratio = 0, forward_backward_ratio = 0;
+  int64_t forward_edges = 0, forward_backward_edges = 0;
 };
 
 struct ScalingOptions {

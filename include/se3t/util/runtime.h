@@ -12,6 +12,10 @@ namespace se3t {
 // on these VMs (measured ~24 us per fresh 4 KiB page). threads <= 0 means all cores.
 void configure_runtime(int threads);
 
+// OpenBLAS's own thread count (configure_runtime sets 1). More is only safe where no BLAS call
+// runs inside at::parallel_for: the reference path, whose large radial GEMMs are single calls.
+void set_blas_threads(int threads);
+
 // The BLAS kernels in use, e.g. "OpenBLAS Cooperlake", or "unknown BLAS" when it cannot tell.
 // OpenBLAS picks them for the CPU when it loads, unless OPENBLAS_CORETYPE forces a type: on
 // this project's AVX-512 development VM, forcing Haswell (AVX2) made the fused contraction's
