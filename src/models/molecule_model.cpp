@@ -162,7 +162,7 @@ at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::T
   g.pos = pos;
   if (options_.radial_basis > 0) {
     // From pos itself, so that dE/dx includes the path through the expansion.
-    const at::Tensor x = pos.index_select(0, g.src) - pos.index_select(0, g.dst);
+    const at::Tensor x = g.relative_positions();
     const at::Tensor d = (x * x).sum(1).clamp_min(1e-12).sqrt();  // atoms never coincide
     g.edge_attr = gaussian_radial_basis(d, options_.radial_basis, options_.radial_max);
   }
