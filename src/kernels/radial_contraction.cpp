@@ -67,13 +67,159 @@ int64_t block_edges(const Dims& d) {
   return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
 }
 
-// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b. The forward passes W and b
-// with their rows permuted to (c, o) order, so R_e is [K, C_out] with o contiguous; the backward
-// passes the layer's own (o, c) order, so R_e is [C_out, K] with c contiguous.
+// ---- the radial MLP's final layer ---------------------------------------------------------
+// R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b, with H small (the radial
+// MLP's width). A BLAS call per block would re-pack all of W ([N, H], 3 MB for qm9's degree 3)
+// for every ~70 edges, and the packing cost as much as the products. So W is packed once per
+// call into panels of kPanel columns, Wp[p][k][j] = W[p kPanel + j, k] (zero beyond N), and a
+// register tile of kRows edges x kPanel columns runs over one L1-resident panel at a time.
+// R rows are padded to a whole number of panels, Np = padded N, and their stride ldr is skewed
+// off multiples of 1 KB: the weight gradient walks down columns of dR, and rows 2^k floats
+// apart would all fall in one set of the L1 cache.
 template <typename T>
-void radial_block(const T* h, const T* W, const T* b, int64_t nb, const Dims& d, T* R) {
-  for (int64_t i = 0; i < nb; ++i) std::copy(b, b + d.N, R + i * d.N);
-  gemm<T>(false, true, nb, d.N, d.H, 1, h, d.H, W, d.H, 1, R, d.N);
+constexpr int64_t kPanel = 2 * (64 / sizeof(T));  // two 64-byte vectors
+constexpr int64_t kRows = 6;
+
+template <typename T>
+int64_t padded_columns(const Dims& d) {
+  return (d.N + kPanel<T> - 1) / kPanel<T> * kPanel<T>;
+}
+
+template <typename T>
+int64_t row_stride(const Dims& d) {
+  const int64_t Np = padded_columns<T>(d);
+  return Np * int64_t(sizeof(T)) % 1024 == 0 ? Np + kPanel<T> : Np;
+}
+
+// Packs W [N, H] and b [N] into panels. in_c_order: row n = c C_out + o of the packed weights
+// is the layer's row o K + c (the forward's (c, o) order, see the per-edge products).
+template <typename T>
+void pack_weights(const T* W, const T* b, const Dims& d, bool in_c_order, T* Wp, T* bp) {
+  const int64_t Np = padded_columns<T>(d), P = kPanel<T>;
+  for (int64_t n = 0; n < Np; ++n) {
+    const int64_t p = n / P, j = n % P;
+    const int64_t src = n >= d.N ? -1 : in_c_order ? (n % d.c_out) * d.K + n / d.c_out : n;
+    bp[n] = src < 0 ? T(0) : b[src];
+    for (int64_t k = 0; k < d.H; ++k) Wp[(p * d.H + k) * P + j] = src < 0 ? T(0) : W[src * d.H + k];
+  }
+}
+
+template <typename T, int Rows>
+SE3T_INLINE void radial_tile(const T* h, int64_t H, const T* Wp, const T* bp, T* R, int64_t ldr) {
+  constexpr int L = 64 / sizeof(T);
+  using V = typename simd::Vec<T, L>::type;
+  const V b0 = *reinterpret_cast<const V*>(bp), b1 = *reinterpret_cast<const V*>(bp + L);
+  V acc0[Rows], acc1[Rows];
+  for (int r = 0; r < Rows; ++r) acc0[r] = b0, acc1[r] = b1;
+  for (int64_t k = 0; k < H; ++k) {
+    const V w0 = *reinterpret_cast<const V*>(Wp + k * 2 * L);
+    const V w1 = *reinterpret_cast<const V*>(Wp + k * 2 * L + L);
+    for (int r = 0; r < Rows; ++r) {
+      const T hk = h[r * H + k];
+      acc0[r] += hk * w0;
+      acc1[r] += hk * w1;
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    *reinterpret_cast<V*>(R + r * ldr) = acc0[r];
+    *reinterpret_cast<V*>(R + r * ldr + L) = acc1[r];
+  }
+}
+
+template <typename T>
+SE3T_INLINE void radial_block(const T* h, const T* Wp, const T* bp, int64_t nb, int64_t H,
+                              int64_t Np, int64_t ldr, T* R) {
+  constexpr int64_t P = kPanel<T>;
+  for (int64_t p = 0; p < Np / P; ++p) {
+    const T* Wpp = Wp + p * H * P;
+    const T* bpp = bp + p * P;
+    T* Rp = R + p * P;
+    int64_t r0 = 0;
+    for (; r0 + kRows <= nb; r0 += kRows)
+      radial_tile<T, kRows>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+    switch (nb - r0) {
+      case 1:
+        radial_tile<T, 1>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+        break;
+      case 2:
+        radial_tile<T, 2>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+        break;
+      case 3:
+        radial_tile<T, 3>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+        break;
+      case 4:
+        radial_tile<T, 4>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+        break;
+      case 5:
+        radial_tile<T, 5>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// The layer's weight gradient for one block, dW [N, H] += dR^T [N, nb] h [nb, H], accumulated
+// in the packed panel layout (dWp[p][k][j] = dW[p kPanel + j, k]): a BLAS call would pack all
+// of dR per block. A register tile holds kRows hidden units x kPanel columns while the block's
+// edges stream past; db [padded N] += the column sums of dR.
+template <typename T, int Rows>
+SE3T_INLINE void weight_grad_tile(const T* h, int64_t H, const T* dR, int64_t ldr, int64_t nb,
+                                  T* dWp) {
+  constexpr int L = 64 / sizeof(T);
+  using V = typename simd::Vec<T, L>::type;
+  V acc0[Rows], acc1[Rows];
+  for (int r = 0; r < Rows; ++r) {
+    acc0[r] = *reinterpret_cast<const V*>(dWp + r * 2 * L);
+    acc1[r] = *reinterpret_cast<const V*>(dWp + r * 2 * L + L);
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    const V d0 = *reinterpret_cast<const V*>(dR + i * ldr);
+    const V d1 = *reinterpret_cast<const V*>(dR + i * ldr + L);
+    for (int r = 0; r < Rows; ++r) {
+      const T hk = h[i * H + r];
+      acc0[r] += hk * d0;
+      acc1[r] += hk * d1;
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    *reinterpret_cast<V*>(dWp + r * 2 * L) = acc0[r];
+    *reinterpret_cast<V*>(dWp + r * 2 * L + L) = acc1[r];
+  }
+}
+
+template <typename T>
+SE3T_INLINE void weight_grad_block(const T* h, const T* dR, int64_t nb, int64_t H, int64_t Np,
+                                   int64_t ldr, T* dWp, T* db) {
+  constexpr int64_t P = kPanel<T>;
+  for (int64_t p = 0; p < Np / P; ++p) {
+    const T* dRp = dR + p * P;
+    T* dWpp = dWp + p * H * P;
+    int64_t k0 = 0;
+    for (; k0 + kRows <= H; k0 += kRows)
+      weight_grad_tile<T, kRows>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+    switch (H - k0) {
+      case 1:
+        weight_grad_tile<T, 1>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+        break;
+      case 2:
+        weight_grad_tile<T, 2>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+        break;
+      case 3:
+        weight_grad_tile<T, 3>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+        break;
+      case 4:
+        weight_grad_tile<T, 4>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+        break;
+      case 5:
+        weight_grad_tile<T, 5>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+        break;
+      default:
+        break;
+    }
+  }
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t j = 0; j < Np; ++j) db[j] += dR[i * ldr + j];
 }
 
 // ---- per-edge products ---------------------------------------------------------------------
@@ -258,6 +404,38 @@ SE3T_CLONES void edge_backward_d(const double* R, const double* X, const double*
                                  int64_t M) {
   edge_backward(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
+SE3T_CLONES void radial_block_f(const float* h, const float* Wp, const float* bp, int64_t nb,
+                                int64_t H, int64_t Np, int64_t ldr, float* R) {
+  radial_block(h, Wp, bp, nb, H, Np, ldr, R);
+}
+SE3T_CLONES void radial_block_d(const double* h, const double* Wp, const double* bp, int64_t nb,
+                                int64_t H, int64_t Np, int64_t ldr, double* R) {
+  radial_block(h, Wp, bp, nb, H, Np, ldr, R);
+}
+void radial_block_any(const float* h, const float* Wp, const float* bp, int64_t nb, int64_t H,
+                      int64_t Np, int64_t ldr, float* R) {
+  radial_block_f(h, Wp, bp, nb, H, Np, ldr, R);
+}
+void radial_block_any(const double* h, const double* Wp, const double* bp, int64_t nb, int64_t H,
+                      int64_t Np, int64_t ldr, double* R) {
+  radial_block_d(h, Wp, bp, nb, H, Np, ldr, R);
+}
+SE3T_CLONES void weight_grad_block_f(const float* h, const float* dR, int64_t nb, int64_t H,
+                                     int64_t Np, int64_t ldr, float* dWp, float* db) {
+  weight_grad_block(h, dR, nb, H, Np, ldr, dWp, db);
+}
+SE3T_CLONES void weight_grad_block_d(const double* h, const double* dR, int64_t nb, int64_t H,
+                                     int64_t Np, int64_t ldr, double* dWp, double* db) {
+  weight_grad_block(h, dR, nb, H, Np, ldr, dWp, db);
+}
+void weight_grad_block_any(const float* h, const float* dR, int64_t nb, int64_t H, int64_t Np,
+                           int64_t ldr, float* dWp, float* db) {
+  weight_grad_block_f(h, dR, nb, H, Np, ldr, dWp, db);
+}
+void weight_grad_block_any(const double* h, const double* dR, int64_t nb, int64_t H, int64_t Np,
+                           int64_t ldr, double* dWp, double* db) {
+  weight_grad_block_d(h, dR, nb, H, Np, ldr, dWp, db);
+}
 void edge_forward_any(const float* R, const float* X, float* out, float* acc, int64_t K, int64_t C,
                       int64_t M) {
   edge_forward_f(R, X, out, acc, K, C, M);
@@ -277,16 +455,18 @@ void edge_backward_any(const double* R, const double* X, const double* g, double
 
 template <typename T>
 void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d) {
-  const int64_t B = block_edges(d);
+  const int64_t B = block_edges(d), Np = padded_columns<T>(d), ldr = row_stride<T>(d);
+  std::vector<T> Wp(static_cast<size_t>(Np * d.H)), bp(static_cast<size_t>(Np));
+  pack_weights(W, b, d, /*in_c_order=*/true, Wp.data(), bp.data());
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
     // Buffers per task, never per edge.
-    std::vector<T> R(size_t(B * d.N)), acc(size_t(d.M * d.c_out));
+    std::vector<T> R(size_t(B * ldr)), acc(size_t(d.M * d.c_out));
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
-      radial_block(h + e0 * d.H, W, b, nb, d, R.data());
+      radial_block_any(h + e0 * d.H, Wp.data(), bp.data(), nb, d.H, Np, ldr, R.data());
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t e = e0 + i;
-        edge_forward_any(R.data() + i * d.N, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
+        edge_forward_any(R.data() + i * ldr, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
                          d.K, d.c_out, d.M);
       }
     }
@@ -294,41 +474,38 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
 }
 
 // Gradients given g = dL/dout [E, C_out, M]; a null output pointer means "not needed".
-// dW and db are summed per task into
-// acc[task] = [dW (N H) | db (N)] and reduced by the caller: no synchronisation in the loops.
+// dW and db are summed per task into acc[task] = [dW packed in panels (padded N x H) |
+// db (padded N)] and reduced and unpacked by the caller: no synchronisation in the loops.
+// dR rows are padded like R, their padding zero.
 template <typename T>
 void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g, T* dh, T* dX,
                      T* acc, int64_t tasks, const Dims& d) {
-  const int64_t B = block_edges(d);
+  const int64_t B = block_edges(d), Np = padded_columns<T>(d), ldr = row_stride<T>(d);
   const bool need_params = acc != nullptr;
+  std::vector<T> Wp(size_t(dX ? Np * d.H : 0)), bp(size_t(dX ? Np : 0));
+  if (dX) pack_weights(W, b, d, /*in_c_order=*/false, Wp.data(), bp.data());
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
-    std::vector<T> R(size_t(dX ? B * d.N : 0)), dR(size_t(B * d.N)), Xt(size_t(d.M * d.K)),
+    std::vector<T> R(size_t(dX ? B * ldr : 0)), dR(size_t(B * ldr)), Xt(size_t(d.M * d.K)),
         dXt(size_t(dX ? d.M * d.K : 0));
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t begin = d.E * t / tasks, end = d.E * (t + 1) / tasks;
-      T* dW = need_params ? acc + t * (d.N * d.H + d.N) : nullptr;
-      T* db = need_params ? dW + d.N * d.H : nullptr;
+      T* dWp = need_params ? acc + t * (Np * d.H + Np) : nullptr;
+      T* db = need_params ? dWp + Np * d.H : nullptr;
       for (int64_t e0 = begin; e0 < end; e0 += B) {
         const int64_t nb = std::min(B, end - e0);
-        if (dX) radial_block(h + e0 * d.H, W, b, nb, d, R.data());  // recomputed, not stored
+        if (dX)  // recomputed, not stored
+          radial_block_any(h + e0 * d.H, Wp.data(), bp.data(), nb, d.H, Np, ldr, R.data());
         for (int64_t i = 0; i < nb; ++i) {
           const int64_t e = e0 + i;
-          edge_backward_any(dX ? R.data() + i * d.N : nullptr, X + e * d.K * d.M,
-                            g + e * d.c_out * d.M, dR.data() + i * d.N,
+          edge_backward_any(dX ? R.data() + i * ldr : nullptr, X + e * d.K * d.M,
+                            g + e * d.c_out * d.M, dR.data() + i * ldr,
                             dX ? dX + e * d.K * d.M : nullptr, Xt.data(), dXt.data(), d.K, d.c_out,
                             d.M);
         }
         // dh [nb, H] = dR [nb, N] W [N, H]
         if (dh)
-          gemm<T>(false, false, nb, d.H, d.N, 1, dR.data(), d.N, W, d.H, 0, dh + e0 * d.H, d.H);
-        if (need_params) {
-          // dW [N, H] += dR^T [N, nb] h [nb, H]; db += column sums of dR.
-          gemm<T>(true, false, d.N, d.H, nb, 1, dR.data(), d.N, h + e0 * d.H, d.H, 1, dW, d.H);
-          for (int64_t i = 0; i < nb; ++i) {
-            const T* row = dR.data() + i * d.N;
-            for (int64_t j = 0; j < d.N; ++j) db[j] += row[j];
-          }
-        }
+          gemm<T>(false, false, nb, d.H, d.N, 1, dR.data(), ldr, W, d.H, 0, dh + e0 * d.H, d.H);
+        if (need_params) weight_grad_block_any(h + e0 * d.H, dR.data(), nb, d.H, Np, ldr, dWp, db);
       }
     }
   });
@@ -339,18 +516,11 @@ Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out)
           stacked.size(1), stacked.size(2), c_out * stacked.size(1)};
 }
 
-// Rows of W [N, H] or b [N] from the layer's (o, c) order to (c, o): one copy of the weights
-// per forward call, so that every edge's radial weights come out with o contiguous.
-at::Tensor permute_rows(const at::Tensor& t, const Dims& d) {
-  const at::Tensor v = t.dim() == 2 ? t.reshape({d.c_out, d.K, d.H}) : t.reshape({d.c_out, d.K});
-  return v.transpose(0, 1).contiguous().view(t.sizes());
-}
-
 at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
                          const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
   const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = permute_rows(weight, d),
-                   b = permute_rows(bias, d);
+  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
+                   b = bias.contiguous();
   at::Tensor out = at::empty({d.E, d.c_out, d.M}, hidden.options());
   if (d.E == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {
@@ -372,7 +542,10 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
   at::Tensor dX = need_X ? at::empty_like(X) : at::Tensor();
   const int64_t tasks = std::max<int64_t>(
       1, std::min<int64_t>(at::get_num_threads(), (d.E + block_edges(d) - 1) / block_edges(d)));
-  at::Tensor acc = need_params ? at::zeros({tasks, d.N * d.H + d.N}, h.options()) : at::Tensor();
+  const bool is_float = hidden.scalar_type() == at::kFloat;
+  const int64_t Np = is_float ? padded_columns<float>(d) : padded_columns<double>(d);
+  const int64_t P = is_float ? kPanel<float> : kPanel<double>;
+  at::Tensor acc = need_params ? at::zeros({tasks, Np * d.H + Np}, h.options()) : at::Tensor();
   if (d.E > 0) {
     AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction_backward", [&] {
       backward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(),
@@ -384,9 +557,15 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
   }
   at::Tensor dW, db;
   if (need_params) {
+    // Panels [Np / P, H, P] back to rows [N, H].
     const at::Tensor total = acc.sum(0);
-    dW = total.narrow(0, 0, d.N * d.H).view({d.N, d.H});
-    db = total.narrow(0, d.N * d.H, d.N);
+    dW = total.narrow(0, 0, Np * d.H)
+             .view({Np / P, d.H, P})
+             .permute({0, 2, 1})
+             .reshape({Np, d.H})
+             .narrow(0, 0, d.N)
+             .contiguous();
+    db = total.narrow(0, Np * d.H, d.N);
   }
   return {dh, dX, dW, db};
 }
