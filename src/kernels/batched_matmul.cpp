@@ -14,8 +14,10 @@ namespace se3t::kernels {
 
 namespace {
 
+// ld: the distance between edges in out and its gradient (n q, or more when several products
+// are stacked side by side per edge).
 struct Dims {
-  int64_t E, n, p, q;
+  int64_t E, n, p, q, ld;
 };
 
 // Edges per task: each product is tens to thousands of multiply-adds.
@@ -30,7 +32,7 @@ SE3T_INLINE void forward_edges(const T* a, const T* b, T* out, const Dims& d, in
   for (int64_t e = begin; e < end; ++e) {
     const T* ae = a + e * d.n * d.p;
     const T* be = b + e * d.p * d.q;
-    T* oe = out + e * d.n * d.q;
+    T* oe = out + e * d.ld;
     for (int64_t i = 0; i < d.n; ++i) {
       T* row = oe + i * d.q;
       simd::scale_to(ae[i * d.p], be, row, d.q);
@@ -46,7 +48,7 @@ SE3T_INLINE void backward_edges(const T* a, const T* b, const T* g, T* da, T* db
   for (int64_t e = begin; e < end; ++e) {
     const T* ae = a + e * d.n * d.p;
     const T* be = b + e * d.p * d.q;
-    const T* ge = g + e * d.n * d.q;
+    const T* ge = g + e * d.ld;
     if (da) {
       T* dae = da + e * d.n * d.p;
       for (int64_t i = 0; i < d.n; ++i)
@@ -97,7 +99,7 @@ void backward_any(const double* a, const double* b, const double* g, double* da,
 }
 
 Dims dims_of(const at::Tensor& a, const at::Tensor& b) {
-  return {a.size(0), a.size(1), a.size(2), b.size(2)};
+  return {a.size(0), a.size(1), a.size(2), b.size(2), a.size(1) * b.size(2)};
 }
 
 at::Tensor fused_forward(const at::Tensor& a, const at::Tensor& b) {
@@ -159,6 +161,102 @@ class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunc
   }
 };
 
+// ---- several products per edge, stacked: out[e] = [a_0[e] b_0[e] | a_1[e] b_1[e] | ...] ----
+// One output tensor written in place, so ConvSE3 needs no at::cat (a copy of the whole
+// stacked tensor into fresh memory, and another of its gradient in the backward).
+struct Stack {
+  std::vector<Dims> dims;
+  std::vector<int64_t> offsets;  // of each product within an edge's row
+  int64_t width = 0;             // sum of n q
+  int64_t work = 0;              // multiply-adds per edge
+};
+
+Stack stack_of(at::TensorList ab) {
+  const size_t P = ab.size() / 2;
+  Stack st;
+  for (size_t i = 0; i < P; ++i) {
+    Dims d = dims_of(ab[i], ab[P + i]);
+    st.offsets.push_back(st.width);
+    st.width += d.n * d.q;
+    st.work += d.n * d.p * d.q;
+    st.dims.push_back(d);
+  }
+  for (Dims& d : st.dims) d.ld = st.width;
+  return st;
+}
+
+at::Tensor stacked_forward(at::TensorList ab, const Stack& st) {
+  const size_t P = ab.size() / 2;
+  const int64_t E = ab[0].size(0);
+  at::Tensor out = at::empty({E, st.width}, ab[0].options());
+  if (out.numel() == 0) return out;
+  for (size_t i = 0; i < P; ++i)  // empty sums
+    if (st.dims[i].p == 0) out.narrow(1, st.offsets[i], st.dims[i].n * st.dims[i].q).zero_();
+  AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "batched_matmul_stacked", [&] {
+    scalar_t* po = out.data_ptr<scalar_t>();
+    at::parallel_for(0, E, std::max<int64_t>(1, 16384 / std::max<int64_t>(st.work, 1)),
+                     [&](int64_t s, int64_t t) {
+                       for (size_t i = 0; i < P; ++i) {
+                         if (st.dims[i].p == 0) continue;
+                         forward_any(ab[i].data_ptr<scalar_t>(), ab[P + i].data_ptr<scalar_t>(),
+                                     po + st.offsets[i], st.dims[i], s, t);
+                       }
+                     });
+  });
+  return out;
+}
+
+class StackedMatmulFunction : public torch::autograd::Function<StackedMatmulFunction> {
+ public:
+  // ab = [a_0 .. a_{P-1}, b_0 .. b_{P-1}]
+  static at::Tensor forward(AutogradContext* ctx, at::TensorList ab) {
+    std::vector<at::Tensor> c;
+    for (const at::Tensor& t : ab) c.push_back(t.contiguous());
+    ctx->save_for_backward(c);
+    return stacked_forward(c, stack_of(c));
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list s = ctx->get_saved_variables();
+    const size_t P = s.size() / 2;
+    const Stack st = stack_of(s);
+    const at::Tensor g = grads[0].contiguous();
+    variable_list out(2 * P);
+    if (at::GradMode::is_enabled()) {  // recorded: differentiable formulas
+      for (size_t i = 0; i < P; ++i) {
+        const Dims& d = st.dims[i];
+        const at::Tensor gi = g.narrow(1, st.offsets[i], d.n * d.q).reshape({d.E, d.n, d.q});
+        out[i] = at::bmm(gi, s[P + i].transpose(1, 2));
+        out[P + i] = at::bmm(s[i].transpose(1, 2), gi);
+      }
+      return out;
+    }
+    for (size_t i = 0; i < 2 * P; ++i) {
+      if (!ctx->needs_input_grad(i)) continue;
+      const Dims& d = st.dims[i % P];
+      out[i] = d.n == 0 || d.q == 0 ? at::zeros_like(s[i]) : at::empty_like(s[i]);  // empty sums
+    }
+    const int64_t E = s[0].size(0);
+    if (E == 0) return out;
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "batched_matmul_stacked_backward", [&] {
+      const scalar_t* pg = g.data_ptr<scalar_t>();
+      at::parallel_for(
+          0, E, std::max<int64_t>(1, 16384 / std::max<int64_t>(st.work, 1)),
+          [&](int64_t b, int64_t e) {
+            for (size_t i = 0; i < P; ++i) {
+              const Dims& d = st.dims[i];
+              if (d.n == 0 || d.q == 0) continue;
+              backward_any(
+                  s[i].data_ptr<scalar_t>(), s[P + i].data_ptr<scalar_t>(), pg + st.offsets[i],
+                  out[i].defined() ? out[i].data_ptr<scalar_t>() : nullptr,
+                  out[P + i].defined() ? out[P + i].data_ptr<scalar_t>() : nullptr, d, b, e);
+            }
+          });
+    });
+    return out;
+  }
+};
+
 void check_arguments(const at::Tensor& a, const at::Tensor& b) {
   check_floating(a, "batched_matmul: a");
   check_floating(b, "batched_matmul: b");
@@ -182,6 +280,39 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
 at::Tensor batched_matmul_reference(const at::Tensor& a, const at::Tensor& b) {
   check_arguments(a, b);
   return at::bmm(a, b);
+}
+
+namespace {
+void check_stacked(at::TensorList a, at::TensorList b) {
+  SE3T_CHECK(!a.empty() && a.size() == b.size(),
+             "batched_matmul_stacked: needs as many b as a (at least one), got ", a.size(), " and ",
+             b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    check_arguments(a[i], b[i]);
+    SE3T_CHECK(a[i].size(0) == a[0].size(0) && a[i].scalar_type() == a[0].scalar_type(),
+               "batched_matmul_stacked: every product needs the same edges and dtype, got ",
+               describe(a[0]), " and ", describe(a[i]));
+  }
+}
+}  // namespace
+
+at::Tensor batched_matmul_stacked(at::TensorList a, at::TensorList b) {
+  check_stacked(a, b);
+  std::vector<at::Tensor> ab(a.begin(), a.end());
+  ab.insert(ab.end(), b.begin(), b.end());
+  for (const at::Tensor& t : ab) {
+    SE3T_CHECK(t.device().is_cpu(),
+               "batched_matmul_stacked: the kernel runs on the CPU only, got a ", t.device().str(),
+               " tensor (use the reference path)");
+  }
+  return StackedMatmulFunction::apply(at::TensorList(ab));
+}
+
+at::Tensor batched_matmul_stacked_reference(at::TensorList a, at::TensorList b) {
+  check_stacked(a, b);
+  std::vector<at::Tensor> parts;
+  for (size_t i = 0; i < a.size(); ++i) parts.push_back(at::bmm(a[i], b[i]).flatten(1));
+  return at::cat(parts, 1);
 }
 
 }  // namespace se3t::kernels

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -66,6 +67,17 @@ struct Dims {
 int64_t block_edges(const Dims& d) {
   return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
 }
+
+// Scratch a kernel overwrites before it reads: allocated without std::vector's zero fill.
+template <typename T>
+class Buffer {
+ public:
+  explicit Buffer(int64_t n) : p_(new T[size_t(n)]) {}
+  T* data() const { return p_.get(); }
+
+ private:
+  std::unique_ptr<T[]> p_;
+};
 
 // ---- the radial MLP's final layer ---------------------------------------------------------
 // R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b, with H small (the radial
@@ -220,6 +232,65 @@ SE3T_INLINE void weight_grad_block(const T* h, const T* dR, int64_t nb, int64_t 
   }
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t j = 0; j < Np; ++j) db[j] += dR[i * ldr + j];
+}
+
+// The gradient of the radial MLP's last hidden layer for one block, dh [nb, H] = dR [nb, N]
+// W [N, H], on the same packed panels: a BLAS call would pack all of W per block. A register
+// tile holds 4 edges x RK hidden units, each a vector of partial sums over a panel's columns,
+// while the panels stream past; chunks of kChunk panels keep W's and dR's share in L2.
+// sums [ceil(nb / 4) 4, H, L] holds the partial sums between chunks; dR must have a multiple
+// of 4 rows (rows past nb are computed and never read).
+constexpr int64_t kChunk = 32;
+
+template <typename T, int RK>
+SE3T_INLINE void hidden_grad_tile(const T* dR, int64_t ldr, const T* Wp, int64_t H, int64_t panels,
+                                  T* sums) {
+  constexpr int L = 64 / sizeof(T), RI = 4;
+  using V = typename simd::Vec<T, L>::type;
+  V a[RI][RK];
+  for (int r = 0; r < RI; ++r)
+    for (int k = 0; k < RK; ++k) a[r][k] = *reinterpret_cast<const V*>(sums + (r * H + k) * L);
+  for (int64_t p = 0; p < panels; ++p) {
+    V d0[RI], d1[RI];
+    for (int r = 0; r < RI; ++r) {
+      d0[r] = *reinterpret_cast<const V*>(dR + r * ldr + p * 2 * L);
+      d1[r] = *reinterpret_cast<const V*>(dR + r * ldr + p * 2 * L + L);
+    }
+    for (int k = 0; k < RK; ++k) {
+      const V w0 = *reinterpret_cast<const V*>(Wp + (p * H + k) * 2 * L);
+      const V w1 = *reinterpret_cast<const V*>(Wp + (p * H + k) * 2 * L + L);
+      for (int r = 0; r < RI; ++r) a[r][k] += d0[r] * w0 + d1[r] * w1;
+    }
+  }
+  for (int r = 0; r < RI; ++r)
+    for (int k = 0; k < RK; ++k) *reinterpret_cast<V*>(sums + (r * H + k) * L) = a[r][k];
+}
+
+template <typename T>
+SE3T_INLINE void hidden_grad_block(const T* dR, const T* Wp, int64_t nb, int64_t H, int64_t Np,
+                                   int64_t ldr, T* sums, T* dh) {
+  constexpr int64_t P = kPanel<T>, L = 64 / sizeof(T);
+  const int64_t rows = (nb + 3) / 4 * 4, panels = Np / P;
+  std::fill(sums, sums + rows * H * L, T(0));
+  for (int64_t c = 0; c < panels; c += kChunk) {
+    const int64_t nc = std::min(kChunk, panels - c);
+    for (int64_t i0 = 0; i0 < rows; i0 += 4) {
+      const T* dRc = dR + i0 * ldr + c * P;
+      const T* Wc = Wp + c * H * P;
+      T* S = sums + i0 * H * L;
+      int64_t k0 = 0;
+      for (; k0 + 4 <= H; k0 += 4) hidden_grad_tile<T, 4>(dRc, ldr, Wc + k0 * P, H, nc, S + k0 * L);
+      for (; k0 + 2 <= H; k0 += 2) hidden_grad_tile<T, 2>(dRc, ldr, Wc + k0 * P, H, nc, S + k0 * L);
+      for (; k0 < H; ++k0) hidden_grad_tile<T, 1>(dRc, ldr, Wc + k0 * P, H, nc, S + k0 * L);
+    }
+  }
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t k = 0; k < H; ++k) {
+      const T* v = sums + (i * H + k) * L;
+      T s = 0;
+      for (int64_t j = 0; j < L; ++j) s += v[j];
+      dh[i * H + k] = s;
+    }
 }
 
 // ---- per-edge products ---------------------------------------------------------------------
@@ -436,6 +507,22 @@ void weight_grad_block_any(const double* h, const double* dR, int64_t nb, int64_
                            int64_t ldr, double* dWp, double* db) {
   weight_grad_block_d(h, dR, nb, H, Np, ldr, dWp, db);
 }
+SE3T_CLONES void hidden_grad_block_f(const float* dR, const float* Wp, int64_t nb, int64_t H,
+                                     int64_t Np, int64_t ldr, float* sums, float* dh) {
+  hidden_grad_block(dR, Wp, nb, H, Np, ldr, sums, dh);
+}
+SE3T_CLONES void hidden_grad_block_d(const double* dR, const double* Wp, int64_t nb, int64_t H,
+                                     int64_t Np, int64_t ldr, double* sums, double* dh) {
+  hidden_grad_block(dR, Wp, nb, H, Np, ldr, sums, dh);
+}
+void hidden_grad_block_any(const float* dR, const float* Wp, int64_t nb, int64_t H, int64_t Np,
+                           int64_t ldr, float* sums, float* dh) {
+  hidden_grad_block_f(dR, Wp, nb, H, Np, ldr, sums, dh);
+}
+void hidden_grad_block_any(const double* dR, const double* Wp, int64_t nb, int64_t H, int64_t Np,
+                           int64_t ldr, double* sums, double* dh) {
+  hidden_grad_block_d(dR, Wp, nb, H, Np, ldr, sums, dh);
+}
 void edge_forward_any(const float* R, const float* X, float* out, float* acc, int64_t K, int64_t C,
                       int64_t M) {
   edge_forward_f(R, X, out, acc, K, C, M);
@@ -460,7 +547,8 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
   pack_weights(W, b, d, /*in_c_order=*/true, Wp.data(), bp.data());
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
     // Buffers per task, never per edge.
-    std::vector<T> R(size_t(B * ldr)), acc(size_t(d.M * d.c_out));
+    const Buffer<T> R(B * ldr);  // every value read is written first
+    std::vector<T> acc(size_t(d.M * d.c_out));
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
       radial_block_any(h + e0 * d.H, Wp.data(), bp.data(), nb, d.H, Np, ldr, R.data());
@@ -482,10 +570,16 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
                      T* acc, int64_t tasks, const Dims& d) {
   const int64_t B = block_edges(d), Np = padded_columns<T>(d), ldr = row_stride<T>(d);
   const bool need_params = acc != nullptr;
-  std::vector<T> Wp(size_t(dX ? Np * d.H : 0)), bp(size_t(dX ? Np : 0));
-  if (dX) pack_weights(W, b, d, /*in_c_order=*/false, Wp.data(), bp.data());
+  std::vector<T> Wp(size_t(dX || dh ? Np * d.H : 0)), bp(size_t(dX || dh ? Np : 0));
+  if (dX || dh) pack_weights(W, b, d, /*in_c_order=*/false, Wp.data(), bp.data());
+  const int64_t B4 = (B + 3) / 4 * 4, L = 64 / sizeof(T);
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
-    std::vector<T> R(size_t(dX ? B * ldr : 0)), dR(size_t(B * ldr)), Xt(size_t(d.M * d.K)),
+    // R and dR: every value read is written first, except dR's padding columns, which the
+    // packed kernels read (against zero weights) and which must be finite: zeroed here.
+    const Buffer<T> R(dX ? B * ldr : 0), dR(B4 * ldr);
+    for (int64_t i = 0; i < B4; ++i)
+      std::fill(dR.data() + i * ldr + d.N, dR.data() + (i + 1) * ldr, T(0));
+    std::vector<T> sums(size_t(dh ? B4 * d.H * L : 0)), Xt(size_t(d.M * d.K)),
         dXt(size_t(dX ? d.M * d.K : 0));
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t begin = d.E * t / tasks, end = d.E * (t + 1) / tasks;
@@ -502,9 +596,8 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
                             dX ? dX + e * d.K * d.M : nullptr, Xt.data(), dXt.data(), d.K, d.c_out,
                             d.M);
         }
-        // dh [nb, H] = dR [nb, N] W [N, H]
         if (dh)
-          gemm<T>(false, false, nb, d.H, d.N, 1, dR.data(), ldr, W, d.H, 0, dh + e0 * d.H, d.H);
+          hidden_grad_block_any(dR.data(), Wp.data(), nb, d.H, Np, ldr, sums.data(), dh + e0 * d.H);
         if (need_params) weight_grad_block_any(h + e0 * d.H, dR.data(), nb, d.H, Np, ldr, dWp, db);
       }
     }

@@ -59,8 +59,17 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
   Features keys, values;
   for (const auto& [l, t] : kv) {
     const int64_t cv = options_.fiber_value().channels(l), ck = fiber_key_.channels(l);
-    if (cv > 0) values[l] = t.narrow(1, 0, cv);
-    if (ck > 0) keys[l] = t.narrow(1, cv, ck);
+    // split, not two narrows: the backward of a narrow fills a zero tensor of the whole
+    // [E, cv + ck, 2l+1] message per slice; split's is one cat.
+    if (cv > 0 && ck > 0) {
+      const auto parts = t.split_with_sizes({cv, ck}, 1);
+      values[l] = parts[0];
+      keys[l] = parts[1];
+    } else if (cv > 0) {
+      values[l] = t;
+    } else if (ck > 0) {
+      keys[l] = t;
+    }
   }
 
   const int64_t E = geometry.num_edges(), N = geometry.num_nodes;

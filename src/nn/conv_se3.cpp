@@ -69,23 +69,35 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
   std::map<int64_t, at::Tensor> source;
   for (const auto& [k, t] : features) source[k] = t.index_select(0, geometry.src);
 
+  // The final radial layer's rows of each output degree (fused path), split once: a narrow
+  // per degree would add a zero-filled gradient of the whole weight per degree.
+  std::map<int64_t, std::pair<at::Tensor, at::Tensor>> final_layer;
+  if (fused) {
+    std::vector<int64_t> widths;
+    for (const auto& [l, block] : radial_blocks_) widths.push_back(block.second);
+    const auto W = radial_->final_weight().split_with_sizes(widths, 0);
+    const auto b = radial_->final_bias().split_with_sizes(widths, 0);
+    size_t i = 0;
+    for (const auto& [l, block] : radial_blocks_) final_layer[l] = {W[i], b[i]}, ++i;
+  }
+
   Features out;
   for (const auto& [l, c_out] : options_.fiber_out().entries()) {
     // Contract each input degree with the basis: [E, C_k, 2k+1] x [E, 2k+1, nJ (2l+1)]
-    // -> [E, C_k nJ, 2l+1], then stack all input degrees along the (channel, J) axis.
-    std::vector<at::Tensor> parts;
+    // -> [E, C_k nJ, 2l+1], then stack all input degrees along the (channel, J) axis (the
+    // fused kernel writes them side by side in place of at::cat).
+    std::vector<at::Tensor> sources, bases;
     for (const auto& [k, c_in] : options_.fiber_in().entries()) {
-      const at::Tensor& basis = geometry.basis.at(k, l);
-      parts.push_back(
-          (fused ? kernels::batched_matmul(source[k], basis) : at::bmm(source[k], basis))
-              .view({E, c_in * num_basis_J(k, l), 2 * l + 1}));
+      sources.push_back(source[k]);
+      bases.push_back(geometry.basis.at(k, l));
     }
-    const at::Tensor stacked = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
+    const at::Tensor stacked = (fused ? kernels::batched_matmul_stacked(sources, bases)
+                                      : kernels::batched_matmul_stacked_reference(sources, bases))
+                                   .view({E, columns_[l], 2 * l + 1});
     const auto [offset, width] = radial_blocks_[l];
     if (fused) {
-      out[l] = kernels::radial_contraction(radial, stacked,
-                                           radial_->final_weight().narrow(0, offset, width),
-                                           radial_->final_bias().narrow(0, offset, width), c_out);
+      out[l] = kernels::radial_contraction(radial, stacked, final_layer[l].first,
+                                           final_layer[l].second, c_out);
     } else {
       const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
       out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]

@@ -9,7 +9,7 @@ namespace se3t {
 namespace {
 // Fused by default: test_kernels checks it against the reference (values and gradients).
 std::atomic<KernelPath> g_default{KernelPath::kFused};
-}
+}  // namespace
 
 KernelPath default_kernel_path() {
   return g_default.load();

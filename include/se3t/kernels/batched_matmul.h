@@ -16,4 +16,13 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b);
 // The reference: at::bmm (any device).
 at::Tensor batched_matmul_reference(const at::Tensor& a, const at::Tensor& b);
 
+// Several products per edge, stacked side by side: a_i [E, n_i, p_i], b_i [E, p_i, q_i] ->
+// [E, sum_i n_i q_i] with row e = [vec(a_0[e] b_0[e]) | vec(a_1[e] b_1[e]) | ...]. ConvSE3
+// stacks all input degrees' basis products this way; written in place, it saves at::cat's copy
+// of the whole tensor (and of its gradient). CPU only; differentiable like batched_matmul.
+at::Tensor batched_matmul_stacked(at::TensorList a, at::TensorList b);
+
+// The reference: at::bmm per product, then at::cat (any device).
+at::Tensor batched_matmul_stacked_reference(at::TensorList a, at::TensorList b);
+
 }  // namespace se3t::kernels
