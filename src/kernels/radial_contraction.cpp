@@ -2,13 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <dlfcn.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
-#include <limits>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 #include "se3t/util/check.h"
@@ -18,43 +15,6 @@
 namespace se3t::kernels {
 
 namespace {
-
-// ---- BLAS -------------------------------------------------------------------------------
-// The Fortran gemm of the BLAS LibTorch is linked against (OpenBLAS on Debian), looked up at
-// run time so the library links on any BLAS. configure_runtime pins OpenBLAS to one thread,
-// so calling it from inside at::parallel_for does not oversubscribe the cores.
-template <typename T>
-using GemmFn = void (*)(const char*, const char*, const int*, const int*, const int*, const T*,
-                        const T*, const int*, const T*, const int*, const T*, T*, const int*);
-
-template <typename T>
-GemmFn<T> blas_gemm() {
-  static const GemmFn<T> fn = reinterpret_cast<GemmFn<T>>(
-      dlsym(RTLD_DEFAULT, std::is_same_v<T, float> ? "sgemm_" : "dgemm_"));
-  return fn;
-}
-
-// Row-major C[m, n] = alpha op(A)[m, k] op(B)[k, n] + beta C (beta == 0: C is not read).
-template <typename T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* A, int64_t lda,
-          const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (const GemmFn<T> fn = blas_gemm<T>(); fn && k > 0) {
-    // Row-major C is column-major C^T = op(B)^T op(A)^T.
-    const char transa = tb ? 'T' : 'N', transb = ta ? 'T' : 'N';
-    const int M = int(n), N = int(m), K = int(k), LDA = int(ldb), LDB = int(lda), LDC = int(ldc);
-    fn(&transa, &transb, &M, &N, &K, &alpha, B, &LDA, A, &LDB, &beta, C, &LDC);
-    return;
-  }
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      T acc = 0;
-      for (int64_t p = 0; p < k; ++p)
-        acc += (ta ? A[p * lda + i] : A[i * lda + p]) * (tb ? B[j * ldb + p] : B[p * ldb + j]);
-      C[i * ldc + j] = alpha * acc + (beta == T(0) ? T(0) : beta * C[i * ldc + j]);
-    }
-  }
-}
 
 // ---- the kernel ----------------------------------------------------------------------------
 struct Dims {
@@ -720,11 +680,6 @@ void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const 
     SE3T_CHECK(t->scalar_type() == hidden.scalar_type(), where,
                "all inputs must share one dtype, got ", describe(hidden), " and ", describe(*t));
   }
-  constexpr int64_t kMax = std::numeric_limits<int>::max();  // BLAS takes 32-bit sizes
-  SE3T_CHECK(weight.size(0) * std::max<int64_t>(hidden.size(1), 1) < kMax &&
-                 stacked.size(1) * stacked.size(2) < kMax,
-             where, "sizes exceed the BLAS's 32-bit range: ", describe(weight), ", ",
-             describe(stacked));
 }
 
 }  // namespace
