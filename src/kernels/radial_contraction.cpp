@@ -21,9 +21,9 @@ struct Dims {
   int64_t E, H, c_out, K, M, N;  // N = c_out K rows of W
 };
 
-// Edges per block. The radial GEMM of a block streams all of W ([N, H], 3 MB in float32 for
-// qm9's degree 3), so a block must hold enough edges to reuse it (GEMM rows); its weights R
-// (and dR) take ~512k values, which stay in the last-level cache until contracted.
+// Edges per block. The radial layer of a block streams all of W ([N, H], 2 MB in float32 for
+// qm9's degree 3), so a block must hold enough edges to reuse it; its weights R (and dR) take
+// ~512k values, which stay in the last-level cache until contracted.
 int64_t block_edges(const Dims& d) {
   return std::clamp<int64_t>((int64_t(1) << 19) / std::max<int64_t>(d.N, 1), 1, 128);
 }
@@ -41,8 +41,8 @@ class Buffer {
 
 // ---- the radial MLP's final layer ---------------------------------------------------------
 // R[i] = W h_{e0+i} + b for nb edges: [nb, N] = h [nb, H] W^T + b, with H small (the radial
-// MLP's width). A BLAS call per block would re-pack all of W ([N, H], 3 MB for qm9's degree 3)
-// for every ~70 edges, and the packing cost as much as the products. So W is packed once per
+// MLP's width). A BLAS call per block would re-pack all of W ([N, H], 2 MB for qm9's degree 3)
+// for every 32 edges, and the packing cost half as much as the products. So W is packed once per
 // call into panels of kPanel columns, Wp[p][k][j] = W[p kPanel + j, k] (zero beyond N), and a
 // register tile of kRows edges x kPanel columns runs over one L1-resident panel at a time.
 // R rows are padded to a whole number of panels, Np = padded N, and their stride ldr is skewed
