@@ -20,9 +20,9 @@ struct Dims {
   int64_t E, n, p, q, ld;
 };
 
-// Edges per task: each product is tens to thousands of multiply-adds.
-int64_t grain(const Dims& d) {
-  return std::max<int64_t>(1, 16384 / std::max<int64_t>(d.n * d.p * d.q, 1));
+// Edges per task, for `work` multiply-adds per edge (tens to thousands).
+int64_t grain(int64_t work) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(work, 1));
 }
 
 // out[e, i, :] = sum_k a[e, i, k] b[e, k, :]
@@ -102,68 +102,13 @@ Dims dims_of(const at::Tensor& a, const at::Tensor& b) {
   return {a.size(0), a.size(1), a.size(2), b.size(2), a.size(1) * b.size(2)};
 }
 
-at::Tensor fused_forward(const at::Tensor& a, const at::Tensor& b) {
-  const Dims d = dims_of(a, b);
-  at::Tensor out = at::empty({d.E, d.n, d.q}, a.options());
-  if (out.numel() == 0) return out;
-  if (d.p == 0) return out.zero_();
-  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "batched_matmul", [&] {
-    const scalar_t *pa = a.data_ptr<scalar_t>(), *pb = b.data_ptr<scalar_t>();
-    scalar_t* po = out.data_ptr<scalar_t>();
-    at::parallel_for(0, d.E, grain(d),
-                     [&](int64_t s, int64_t t) { forward_any(pa, pb, po, d, s, t); });
-  });
-  return out;
-}
-
-std::vector<at::Tensor> fused_backward(const at::Tensor& a, const at::Tensor& b,
-                                       const at::Tensor& grad, bool need_a, bool need_b) {
-  const Dims d = dims_of(a, b);
-  const at::Tensor g = grad.contiguous();
-  at::Tensor da = need_a ? at::empty_like(a) : at::Tensor();
-  at::Tensor db = need_b ? at::empty_like(b) : at::Tensor();
-  if (d.n == 0 || d.q == 0) {  // empty products: zero gradients
-    if (need_a) da.zero_();
-    if (need_b) db.zero_();
-    return {da, db};
-  }
-  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "batched_matmul_backward", [&] {
-    const scalar_t *pa = a.data_ptr<scalar_t>(), *pb = b.data_ptr<scalar_t>(),
-                   *pg = g.data_ptr<scalar_t>();
-    scalar_t* pda = need_a ? da.data_ptr<scalar_t>() : nullptr;
-    scalar_t* pdb = need_b ? db.data_ptr<scalar_t>() : nullptr;
-    at::parallel_for(0, d.E, grain(d),
-                     [&](int64_t s, int64_t t) { backward_any(pa, pb, pg, pda, pdb, d, s, t); });
-  });
-  return {da, db};
-}
-
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-class BatchedMatmulFunction : public torch::autograd::Function<BatchedMatmulFunction> {
- public:
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b) {
-    const at::Tensor ac = a.contiguous(), bc = b.contiguous();
-    ctx->save_for_backward({ac, bc});
-    return fused_forward(ac, bc);
-  }
-
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const variable_list s = ctx->get_saved_variables();
-    const at::Tensor& g = grads[0];
-    if (at::GradMode::is_enabled()) {  // recorded: differentiable formulas
-      return {at::bmm(g, s[1].transpose(1, 2)), at::bmm(s[0].transpose(1, 2), g)};
-    }
-    const auto d =
-        fused_backward(s[0], s[1], g, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
-    return {d[0], d[1]};
-  }
-};
-
 // ---- several products per edge, stacked: out[e] = [a_0[e] b_0[e] | a_1[e] b_1[e] | ...] ----
 // One output tensor written in place, so ConvSE3 needs no at::cat (a copy of the whole
-// stacked tensor into fresh memory, and another of its gradient in the backward).
+// stacked tensor into fresh memory, and another of its gradient in the backward). A single
+// product (batched_matmul) is the stack of one.
 struct Stack {
   std::vector<Dims> dims;
   std::vector<int64_t> offsets;  // of each product within an edge's row
@@ -194,14 +139,13 @@ at::Tensor stacked_forward(at::TensorList ab, const Stack& st) {
     if (st.dims[i].p == 0) out.narrow(1, st.offsets[i], st.dims[i].n * st.dims[i].q).zero_();
   AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "batched_matmul_stacked", [&] {
     scalar_t* po = out.data_ptr<scalar_t>();
-    at::parallel_for(0, E, std::max<int64_t>(1, 16384 / std::max<int64_t>(st.work, 1)),
-                     [&](int64_t s, int64_t t) {
-                       for (size_t i = 0; i < P; ++i) {
-                         if (st.dims[i].p == 0) continue;
-                         forward_any(ab[i].data_ptr<scalar_t>(), ab[P + i].data_ptr<scalar_t>(),
-                                     po + st.offsets[i], st.dims[i], s, t);
-                       }
-                     });
+    at::parallel_for(0, E, grain(st.work), [&](int64_t s, int64_t t) {
+      for (size_t i = 0; i < P; ++i) {
+        if (st.dims[i].p == 0) continue;
+        forward_any(ab[i].data_ptr<scalar_t>(), ab[P + i].data_ptr<scalar_t>(), po + st.offsets[i],
+                    st.dims[i], s, t);
+      }
+    });
   });
   return out;
 }
@@ -240,18 +184,15 @@ class StackedMatmulFunction : public torch::autograd::Function<StackedMatmulFunc
     if (E == 0) return out;
     AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "batched_matmul_stacked_backward", [&] {
       const scalar_t* pg = g.data_ptr<scalar_t>();
-      at::parallel_for(
-          0, E, std::max<int64_t>(1, 16384 / std::max<int64_t>(st.work, 1)),
-          [&](int64_t b, int64_t e) {
-            for (size_t i = 0; i < P; ++i) {
-              const Dims& d = st.dims[i];
-              if (d.n == 0 || d.q == 0) continue;
-              backward_any(
-                  s[i].data_ptr<scalar_t>(), s[P + i].data_ptr<scalar_t>(), pg + st.offsets[i],
-                  out[i].defined() ? out[i].data_ptr<scalar_t>() : nullptr,
-                  out[P + i].defined() ? out[P + i].data_ptr<scalar_t>() : nullptr, d, b, e);
-            }
-          });
+      at::parallel_for(0, E, grain(st.work), [&](int64_t b, int64_t e) {
+        for (size_t i = 0; i < P; ++i) {
+          const Dims& d = st.dims[i];
+          if (d.n == 0 || d.q == 0) continue;
+          backward_any(s[i].data_ptr<scalar_t>(), s[P + i].data_ptr<scalar_t>(), pg + st.offsets[i],
+                       out[i].defined() ? out[i].data_ptr<scalar_t>() : nullptr,
+                       out[P + i].defined() ? out[P + i].data_ptr<scalar_t>() : nullptr, d, b, e);
+        }
+      });
     });
     return out;
   }
@@ -274,7 +215,8 @@ at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
   SE3T_CHECK(a.device().is_cpu() && b.device().is_cpu(),
              "batched_matmul: the kernel runs on the CPU only, got ", a.device().str(), " and ",
              b.device().str(), " tensors (use the reference path)");
-  return BatchedMatmulFunction::apply(a, b);
+  const std::vector<at::Tensor> ab = {a, b};
+  return StackedMatmulFunction::apply(at::TensorList(ab)).view({a.size(0), a.size(1), b.size(2)});
 }
 
 at::Tensor batched_matmul_reference(const at::Tensor& a, const at::Tensor& b) {
