@@ -390,31 +390,29 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
   at::Tensor dX = need_X ? at::empty_like(X) : at::Tensor();
   const int64_t tasks = std::max<int64_t>(
       1, std::min<int64_t>(at::get_num_threads(), (d.E + block_edges(d) - 1) / block_edges(d)));
-  const bool is_float = hidden.scalar_type() == at::kFloat;
-  const int64_t Np = is_float ? padded_columns<float>(d.N) : padded_columns<double>(d.N);
-  const int64_t P = is_float ? kPanel<float> : kPanel<double>;
-  at::Tensor acc = need_params ? at::zeros({tasks, Np * d.H + Np}, h.options()) : at::Tensor();
-  if (d.E > 0) {
-    AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction_backward", [&] {
+  at::Tensor dW, db;
+  AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction_backward", [&] {
+    const int64_t Np = padded_columns<scalar_t>(d.N), P = kPanel<scalar_t>;
+    at::Tensor acc = need_params ? at::zeros({tasks, Np * d.H + Np}, h.options()) : at::Tensor();
+    if (d.E > 0) {
       backward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(),
                                 W.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
                                 g.data_ptr<scalar_t>(), need_h ? dh.data_ptr<scalar_t>() : nullptr,
                                 need_X ? dX.data_ptr<scalar_t>() : nullptr,
                                 need_params ? acc.data_ptr<scalar_t>() : nullptr, tasks, d);
-    });
-  }
-  at::Tensor dW, db;
-  if (need_params) {
-    // Panels [Np / P, H, P] back to rows [N, H].
-    const at::Tensor total = acc.sum(0);
-    dW = total.narrow(0, 0, Np * d.H)
-             .view({Np / P, d.H, P})
-             .permute({0, 2, 1})
-             .reshape({Np, d.H})
-             .narrow(0, 0, d.N)
-             .contiguous();
-    db = total.narrow(0, Np * d.H, d.N);
-  }
+    }
+    if (need_params) {
+      // Panels [Np / P, H, P] back to rows [N, H].
+      const at::Tensor total = acc.sum(0);
+      dW = total.narrow(0, 0, Np * d.H)
+               .view({Np / P, d.H, P})
+               .permute({0, 2, 1})
+               .reshape({Np, d.H})
+               .narrow(0, 0, d.N)
+               .contiguous();
+      db = total.narrow(0, Np * d.H, d.N);
+    }
+  });
   return {dh, dX, dW, db};
 }
 
