@@ -25,6 +25,23 @@ struct Shape {
 const std::vector<Shape> kShapes = {{0, 3, 2, 4},    {1, 1, 1, 1}, {50, 16, 1, 7}, {40, 8, 5, 25},
                                     {30, 32, 7, 49}, {7, 3, 0, 4}, {9, 0, 3, 5},   {300, 4, 3, 9}};
 
+// Kernel outputs f against the reference's r (value, then gradients), one by one: exact zeros
+// where the reference is all zero, relative error below tol elsewhere.
+void expect_match(const std::vector<at::Tensor>& f, const std::vector<at::Tensor>& r, double tol,
+                  const std::string& what) {
+  ASSERT_EQ(f.size(), r.size()) << what;
+  for (size_t i = 0; i < r.size(); ++i) {
+    ASSERT_TRUE(f[i].defined() && r[i].defined()) << what << " " << i;
+    ASSERT_EQ(f[i].sizes(), r[i].sizes()) << what << " " << i;
+    if (r[i].numel() == 0) continue;
+    if (r[i].abs().max().item<double>() == 0) {
+      EXPECT_EQ(f[i].abs().max().item<double>(), 0) << what << " " << i;
+      continue;
+    }
+    EXPECT_LT(relative_error(f[i].to(at::kDouble), r[i].to(at::kDouble)), tol) << what << " " << i;
+  }
+}
+
 std::vector<at::Tensor> run(at::Tensor (*op)(const at::Tensor&, const at::Tensor&),
                             const at::Tensor& a, const at::Tensor& b, const at::Tensor& proj) {
   const at::Tensor out = op(a, b);
@@ -41,16 +58,7 @@ void check(const Shape& s, at::ScalarType dtype, double tol, uint64_t seed) {
   const auto r = run(kernels::batched_matmul_reference, a, b, proj);
   const std::string what = "E=" + std::to_string(s.E) + " n=" + std::to_string(s.n) +
                            " p=" + std::to_string(s.p) + " q=" + std::to_string(s.q);
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(f[i].defined()) << what << " " << i;
-    ASSERT_EQ(f[i].sizes(), r[i].sizes()) << what << " " << i;
-    if (r[i].numel() == 0) continue;
-    if (r[i].abs().max().item<double>() == 0) {
-      EXPECT_EQ(f[i].abs().max().item<double>(), 0) << what << " " << i;
-      continue;
-    }
-    EXPECT_LT(relative_error(f[i].to(at::kDouble), r[i].to(at::kDouble)), tol) << what << " " << i;
-  }
+  expect_match(f, r, tol, what);
 }
 
 TEST(BatchedMatmul, MatchesBmmFloat64) {
@@ -147,17 +155,7 @@ void check_stacked(const Stack& st, at::ScalarType dtype, double tol, uint64_t s
   const at::Tensor proj = at::randn({st[0].E, width}, gen, at::kDouble).to(dtype);
   const auto f = run_stacked(kernels::batched_matmul_stacked, a, b, proj);
   const auto r = run_stacked(kernels::batched_matmul_stacked_reference, a, b, proj);
-  ASSERT_EQ(f.size(), r.size());
-  for (size_t i = 0; i < r.size(); ++i) {
-    ASSERT_TRUE(f[i].defined() && r[i].defined()) << what << " " << i;
-    ASSERT_EQ(f[i].sizes(), r[i].sizes()) << what << " " << i;
-    if (r[i].numel() == 0) continue;
-    if (r[i].abs().max().item<double>() == 0) {
-      EXPECT_EQ(f[i].abs().max().item<double>(), 0) << what << " " << i;
-      continue;
-    }
-    EXPECT_LT(relative_error(f[i].to(at::kDouble), r[i].to(at::kDouble)), tol) << what << " " << i;
-  }
+  expect_match(f, r, tol, what);
 }
 
 // ConvSE3's stacks (all input degrees 0-3 into output degree 2: nJ = 1, 3, 5, 3), one product,
