@@ -1,30 +1,71 @@
-// `se3t eval`: evaluates a trained N-body model (or the Linear baseline) on a data split.
+// `se3t eval`: evaluates a trained N-body model (or the Linear baseline) on a data split, or
+// molecule models (one, or an ensemble averaged) on a split of a molecule config.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "commands.h"
 #include "se3t/train/checkpoint.h"
 #include "se3t/train/config.h"
 #include "se3t/train/evaluate.h"
 #include "se3t/train/json.h"
+#include "se3t/train/molecule_config.h"
+#include "se3t/train/molecule_trainer.h"
 #include "se3t/train/nbody_data.h"
 #include "se3t/train/threads.h"
 #include "se3t/util/check.h"
 
 namespace se3t::cli {
 
+namespace {
+
+struct EvalCommandOptions {
+  std::vector<std::string> checkpoints;
+  std::string config, data, split = "test", baseline, frames;
+  int64_t input_frame = -1, target_frame = -1, rotations = 4, batch_size = 100, threads = 0;
+  int64_t num_samples = -1;
+  uint64_t seed = 0;
+};
+
+// Molecule models (one, or an ensemble) on a split of a molecule config.
+int eval_molecules(const EvalCommandOptions& o) {
+  SE3T_CHECK(config_task(o.config) == "molecules", "--config '", o.config,
+             "' is not a task = \"molecules\" config (N-body evaluation reads the checkpoint's "
+             "own config)");
+  SE3T_CHECK(!o.checkpoints.empty(), "give --checkpoint FILE (repeat it for an ensemble)");
+  SE3T_CHECK(o.baseline.empty(), "--baseline is for N-body data, not molecules");
+  const int64_t threads = configure_threads(o.threads);
+  MoleculeConfig config = MoleculeConfig::load(o.config);
+  if (!o.data.empty()) config.data.file = o.data;
+  const MoleculeEnsemble ensemble = load_molecule_ensemble(o.checkpoints);
+  const MoleculeSplits splits = load_molecule_splits(config.data);
+  const std::vector<Molecule>& molecules = o.split == "train"   ? splits.train
+                                           : o.split == "valid" ? splits.valid
+                                                                : splits.test;
+  SE3T_CHECK(!molecules.empty(), "the ", o.split, " split of ", o.config, " is empty");
+  const bool forces = config.train.force_weight > 0.0;
+  const MoleculeMetrics m = evaluate_molecules(ensemble, molecules, forces, o.batch_size);
+  std::string json = m.to_json();
+  json.insert(1, "\"task\": \"molecules\", \"config\": " + json_string(o.config) +
+                     ", \"checkpoints\": " + json_string_list(o.checkpoints) + ", \"members\": " +
+                     std::to_string(ensemble.size()) + ", \"split\": " + json_string(o.split) +
+                     ", \"threads\": " + std::to_string(threads) + ", ");
+  std::printf("%s\n", json.c_str());
+  return 0;
+}
+
+}  // namespace
+
 void add_eval_command(CLI::App& app) {
-  struct Options {
-    std::string checkpoint, data, split = "test", baseline, frames;
-    int64_t input_frame = -1, target_frame = -1, rotations = 4, batch_size = 100, threads = 0;
-    int64_t num_samples = -1;
-    uint64_t seed = 0;
-  };
-  auto opts = std::make_shared<Options>();
+  auto opts = std::make_shared<EvalCommandOptions>();
   auto* cmd = app.add_subcommand(
-      "eval", "Evaluate an N-body model or the Linear baseline on a data split (JSON).");
+      "eval",
+      "Evaluate an N-body model, the Linear baseline, or molecule models (one or an ensemble) on "
+      "a data split (JSON).");
   cmd->footer(
       "Evaluates an N-body model on a split of a data directory and prints JSON:\n"
       "mse_position and mse_velocity (means over simulations, particles and coordinates, in\n"
@@ -33,15 +74,26 @@ void add_eval_command(CLI::App& app) {
       "plus a random translation, averaged over --rotations draws) and num_samples.\n"
       "Give either --checkpoint (from se3t train) or --baseline linear (x_T = x_0 + v_0 t,\n"
       "v_T = v_0, t = (target_frame - input_frame) * sample_freq * dt of the data set).\n"
-      "Frames default to the checkpoint's config, else to the data set's protocol.");
-  auto* ck = cmd->add_option("--checkpoint", opts->checkpoint, "checkpoint.pt of a training run")
+      "Frames default to the checkpoint's config, else to the data set's protocol.\n"
+      "\n"
+      "Molecules: --config names the task = \"molecules\" config whose split to use (the data\n"
+      "file and the seeded split of [data]; --data replaces [data].file) and --checkpoint the\n"
+      "model (checkpoint.pt or best_model.pt). Several --checkpoint files are evaluated as an\n"
+      "ensemble: the mean of their predictions, energy_std the members' mean spread. Prints\n"
+      "energy_mae and energy_rmse (and force_mae, force_rmse when the config trains on forces)\n"
+      "in the data's units.");
+  auto* ck = cmd->add_option("--checkpoint", opts->checkpoints,
+                             "checkpoint of a training run (molecules: repeat for an ensemble)")
                  ->check(CLI::ExistingFile);
+  cmd->add_option("--config", opts->config,
+                  "molecule evaluation: the task = \"molecules\" config that defines the split")
+      ->check(CLI::ExistingFile);
   auto* bl = cmd->add_option("--baseline", opts->baseline, "evaluate a baseline instead: linear")
                  ->check(CLI::IsMember({"linear"}));
   ck->excludes(bl);
-  cmd->add_option("--data", opts->data, "data directory (from se3t nbody generate)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--data", opts->data,
+                  "N-body: data directory (from se3t nbody generate); molecules: replaces "
+                  "[data].file");
   cmd->add_option("--split", opts->split, "train | valid | test")
       ->capture_default_str()
       ->check(CLI::IsMember({"train", "valid", "test"}));
@@ -70,8 +122,15 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   cmd->callback([opts] {
     run_guarded("eval", [&] {
-      SE3T_CHECK(!opts->checkpoint.empty() || !opts->baseline.empty(),
+      if (!opts->config.empty()) return eval_molecules(*opts);
+      SE3T_CHECK(!opts->checkpoints.empty() || !opts->baseline.empty(),
                  "give --checkpoint FILE or --baseline linear");
+      SE3T_CHECK(opts->checkpoints.size() <= 1,
+                 "N-body evaluation takes one --checkpoint (ensembles: molecules only)");
+      SE3T_CHECK(!opts->data.empty(), "give --data DIR (from se3t nbody generate)");
+      SE3T_CHECK(std::filesystem::is_directory(opts->data), "--data '", opts->data,
+                 "' is not a directory (N-body data from se3t nbody generate)");
+      const std::string checkpoint = opts->checkpoints.empty() ? "" : opts->checkpoints[0];
       const int64_t threads = configure_threads(opts->threads);
       // Frames: flags, else the training config, else the data set's protocol.
       const auto info = read_nbody_info(opts->data);
@@ -79,15 +138,15 @@ void add_eval_command(CLI::App& app) {
       int64_t input_frame = data_options.input_frame, target_frame = data_options.target_frame;
       std::string model_type = "linear", frames = "fixed";
       NBodyPredictor predict;
-      if (!opts->checkpoint.empty()) {
-        const std::string config_text = checkpoint_config(opts->checkpoint);
+      if (!checkpoint.empty()) {
+        const std::string config_text = checkpoint_config(checkpoint);
         if (!config_text.empty()) {
-          const Config c = Config::parse(config_text, opts->checkpoint + " (stored config)");
+          const Config c = Config::parse(config_text, checkpoint + " (stored config)");
           input_frame = c.data.input_frame;
           target_frame = c.data.target_frame;
           frames = c.data.eval_frames;
         }
-        NBodyModel model = load_nbody_model(opts->checkpoint);
+        NBodyModel model = load_nbody_model(checkpoint);
         model_type = model->options().attention ? "se3_transformer" : "tfn";
         predict = model_predictor(model);
       }
@@ -110,8 +169,7 @@ void add_eval_command(CLI::App& app) {
       const NBodyMetrics m = evaluate_nbody(predict, data, eo);
       std::string json = m.to_json();
       std::string head = "\"model\": " + json_string(model_type) + ", ";
-      if (!opts->checkpoint.empty())
-        head += "\"checkpoint\": " + json_string(opts->checkpoint) + ", ";
+      if (!checkpoint.empty()) head += "\"checkpoint\": " + json_string(checkpoint) + ", ";
       head += "\"data\": " + json_string(opts->data) + ", \"split\": " + json_string(opts->split) +
               ", \"protocol\": " + json_string(info ? info->protocol : "unknown") +
               ", \"input_frame\": " + std::to_string(input_frame) +

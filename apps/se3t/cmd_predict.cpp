@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "commands.h"
 #include "se3t/data/extxyz.h"
-#include "se3t/models/molecule_model.h"
+#include "se3t/models/molecule_ensemble.h"
 #include "se3t/train/json.h"
 #include "se3t/train/threads.h"
 #include "se3t/util/check.h"
@@ -17,7 +19,8 @@ namespace se3t::cli {
 
 void add_predict_command(CLI::App& app) {
   struct Options {
-    std::string checkpoint, data, out;
+    std::vector<std::string> checkpoints;
+    std::string data, out;
     bool forces = false;
     int64_t batch_size = 64, threads = 0;
   };
@@ -29,9 +32,13 @@ void add_predict_command(CLI::App& app) {
       "of --checkpoint (checkpoint.pt or best_model.pt of a task = \"molecules\" run) and writes\n"
       "the frames to --out with energy=<prediction> (the input's own energy, if any, is kept as\n"
       "energy_ref) and, with --forces, per-atom forces:R:3 = -dE/dx (the input's forces are\n"
-      "replaced). Units are those of the training data (kcal/mol, kcal/mol/A for the shipped\n"
-      "sets). The output is written to a temporary file and renamed. Prints a JSON summary.");
-  cmd->add_option("--checkpoint", opts->checkpoint, "molecule model (from se3t train)")
+      "replaced). Several --checkpoint files (models trained from different seeds) predict as\n"
+      "an ensemble: the mean of their energies and forces, and energy_std = the members'\n"
+      "standard deviation, an uncertainty estimate. Units are those of the training data\n"
+      "(kcal/mol, kcal/mol/A for the shipped sets). The output is written to a temporary file\n"
+      "and renamed. Prints a JSON summary.");
+  cmd->add_option("--checkpoint", opts->checkpoints,
+                  "molecule model (from se3t train); repeat for an ensemble")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--data", opts->data, "input frames (.extxyz)")
@@ -48,8 +55,8 @@ void add_predict_command(CLI::App& app) {
   cmd->callback([opts] {
     run_guarded("predict", [&] {
       configure_threads(opts->threads);
-      MoleculeModel model = load_molecule_model(opts->checkpoint);
-      const std::vector<Frame> frames = predict_frames(*model, read_extxyz(opts->data),
+      const MoleculeEnsemble ensemble = load_molecule_ensemble(opts->checkpoints);
+      const std::vector<Frame> frames = predict_frames(ensemble, read_extxyz(opts->data),
                                                        opts->forces, opts->batch_size, opts->data);
       const int64_t n = static_cast<int64_t>(frames.size());
       // Temporary file + rename: an interrupted run never leaves a truncated output.
@@ -60,9 +67,9 @@ void add_predict_command(CLI::App& app) {
       if (ec) std::remove(tmp.c_str());
       SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", opts->out, ": ", ec.message());
       std::printf(
-          "{\"checkpoint\": %s, \"data\": %s, \"out\": %s, \"frames\": %lld, "
+          "{\"checkpoints\": %s, \"data\": %s, \"out\": %s, \"frames\": %lld, "
           "\"forces\": %s}\n",
-          json_string(opts->checkpoint).c_str(), json_string(opts->data).c_str(),
+          json_string_list(opts->checkpoints).c_str(), json_string(opts->data).c_str(),
           json_string(opts->out).c_str(), static_cast<long long>(n),
           opts->forces ? "true" : "false");
       return 0;

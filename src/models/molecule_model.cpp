@@ -206,48 +206,6 @@ EnergyForces MoleculeModelImpl::energy_and_forces(const MoleculeBatch& batch, bo
   return out;
 }
 
-std::vector<Frame> predict_frames(MoleculeModelImpl& model, std::vector<Frame> frames, bool forces,
-                                  int64_t batch_size, const std::string& source) {
-  SE3T_CHECK(!frames.empty(), source, " holds no frames");
-  SE3T_CHECK(batch_size >= 1, "predict: batch size must be >= 1");
-  const std::vector<Molecule> mols = molecules_from_frames(frames, "", source);
-  model.vocabulary().check_known(mols, source);
-  const bool was_training = model.is_training();
-  model.eval();
-  const int64_t n = static_cast<int64_t>(mols.size());
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
-    std::vector<int64_t> idx;
-    for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) idx.push_back(i);
-    const MoleculeBatch b = model.batch(mols, idx);
-    at::Tensor e, f;
-    if (forces) {
-      const EnergyForces ef = model.energy_and_forces(b, false);
-      e = ef.energy;
-      f = ef.forces.contiguous();
-    } else {
-      torch::NoGradGuard no_grad;
-      e = model.energy(b);
-    }
-    const double* ep = e.contiguous().data_ptr<double>();
-    int64_t row = 0;
-    for (size_t j = 0; j < idx.size(); ++j) {
-      Frame& fr = frames[idx[j]];
-      const auto old = fr.info.find("energy");
-      if (old != fr.info.end()) fr.info["energy_ref"] = old->second;
-      fr.info["energy"] = detail::format_real(ep[j]);
-      if (forces) {
-        const double* fp = f.data_ptr<double>();
-        fr.forces.resize(fr.size());
-        for (size_t a = 0; a < fr.size(); ++a, ++row) {
-          for (int d = 0; d < 3; ++d) fr.forces[a][d] = fp[row * 3 + d];
-        }
-      }
-    }
-  }
-  model.train(was_training);
-  return frames;
-}
-
 void write_molecule_model(MoleculeModelImpl& model, torch::serialize::OutputArchive& archive) {
   archive.write("se3t_molecule_options", c10::IValue(model.options().to_text()));
   archive.write("se3t_energy_stats", c10::IValue(model.stats().to_text()));

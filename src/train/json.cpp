@@ -46,4 +46,10 @@ std::string json_number(double x, int precision) {
   return out.str();
 }
 
+std::string json_string_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_string(items[i]);
+  return out + "]";
+}
+
 }  // namespace se3t

@@ -215,15 +215,6 @@ MoleculeSplits load_molecule_splits(const MoleculeDataConfig& c) {
   return s;
 }
 
-std::string MoleculeMetrics::to_json() const {
-  return "{\"energy_mae\": " + json_number(energy_mae) +
-         ", \"energy_rmse\": " + json_number(energy_rmse) +
-         ", \"force_mae\": " + json_number(force_mae) +
-         ", \"force_rmse\": " + json_number(force_rmse) + ", \"loss\": " + json_number(loss) +
-         ", \"num_molecules\": " + std::to_string(num_molecules) +
-         ", \"num_atoms\": " + std::to_string(num_atoms) + "}";
-}
-
 at::Tensor molecule_loss(MoleculeModelImpl& model, const MoleculeBatch& batch,
                          const MoleculeTrainConfig& train, bool forces) {
   const EnergyStats& s = model.stats();
@@ -244,52 +235,6 @@ at::Tensor molecule_loss(MoleculeModelImpl& model, const MoleculeBatch& batch,
   at::Tensor loss = train.force_weight * loss_fn(-dy - f, train.loss);
   if (train.energy_weight > 0.0) loss = loss + train.energy_weight * loss_fn(pred - y, train.loss);
   return loss;
-}
-
-MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
-                                   const MoleculeTrainConfig& train, bool forces,
-                                   int64_t batch_size) {
-  MoleculeMetrics m;
-  const int64_t n = static_cast<int64_t>(molecules.size());
-  if (n == 0) return m;
-  const bool was_training = model.is_training();
-  model.eval();
-  double ae = 0.0, se = 0.0, af = 0.0, sf = 0.0, loss = 0.0;
-  int64_t atoms = 0;
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
-    std::vector<int64_t> idx;
-    for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) idx.push_back(i);
-    const MoleculeBatch b = model.batch(molecules, idx);
-    at::Tensor e;
-    if (forces) {
-      const EnergyForces ef = model.energy_and_forces(b, false);
-      e = ef.energy;
-      const at::Tensor d = ef.forces - b.forces;
-      af += d.abs().sum().item<double>();
-      sf += d.square().sum().item<double>();
-      loss += molecule_loss(model, b, train, true).item<double>() * static_cast<double>(idx.size());
-    } else {
-      torch::NoGradGuard no_grad;
-      e = model.energy(b);
-      loss +=
-          molecule_loss(model, b, train, false).item<double>() * static_cast<double>(idx.size());
-    }
-    const at::Tensor d = e - b.energy;
-    ae += d.abs().sum().item<double>();
-    se += d.square().sum().item<double>();
-    atoms += b.graph.num_nodes();
-  }
-  model.train(was_training);
-  m.num_molecules = n;
-  m.num_atoms = atoms;
-  m.energy_mae = ae / static_cast<double>(n);
-  m.energy_rmse = std::sqrt(se / static_cast<double>(n));
-  if (forces) {
-    m.force_mae = af / static_cast<double>(3 * atoms);
-    m.force_rmse = std::sqrt(sf / static_cast<double>(3 * atoms));
-  }
-  m.loss = loss / static_cast<double>(n);
-  return m;
 }
 
 MoleculeTrainResult train_molecules(MoleculeConfig config, const TrainOverrides& ov) {

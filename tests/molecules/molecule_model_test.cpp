@@ -9,8 +9,10 @@
 #include <torch/optim/adam.h>
 
 #include "common/testing.h"
+#include "molecule_testing.h"
 #include "se3t/data/elements.h"
 #include "se3t/data/extxyz.h"
+#include "se3t/models/molecule_ensemble.h"
 #include "se3t/models/molecule_model.h"
 #include "se3t/so3/rotation.h"
 #include "se3t/train/molecule_trainer.h"
@@ -19,73 +21,10 @@
 namespace se3t {
 namespace {
 
-// Random small molecules (H, C, O) with atoms at least ~0.7 A apart on average.
-std::vector<Molecule> random_molecules(int count, uint64_t seed) {
-  at::Generator g = testing::make_generator(seed);
-  const int z[3] = {1, 6, 8};
-  std::vector<Molecule> mols;
-  for (int i = 0; i < count; ++i) {
-    Molecule m;
-    const int n = 3 + i % 4;
-    const at::Tensor x = at::randn({n, 3}, g, at::kDouble) * 1.3;
-    const at::Tensor k = at::randint(0, 3, {n}, g, at::kLong);
-    for (int a = 0; a < n; ++a) {
-      m.numbers.push_back(z[k[a].item<int64_t>()]);
-      m.positions.push_back(
-          {x[a][0].item<double>(), x[a][1].item<double>(), x[a][2].item<double>()});
-    }
-    m.numbers[0] = 6;  // every molecule has a carbon; the vocabulary is then {H, C, O} overall
-    m.numbers[1] = 1;
-    m.numbers[2] = 8;
-    m.energy = -10.0 * n + at::randn({1}, g, at::kDouble).item<double>();
-    m.name = "m" + std::to_string(i);
-    mols.push_back(std::move(m));
-  }
-  return mols;
-}
-
-MoleculeModelOptions small_options(bool attention, const std::string& pooling,
-                                   int64_t radial_basis = 0) {
-  MoleculeModelOptions o;
-  o.radial_basis = radial_basis;
-  o.radial_max = 4.0;
-  o.attention = attention;
-  o.num_layers = 2;
-  o.num_degrees = 2;
-  o.num_channels = 4;
-  o.num_heads = 2;
-  o.channels_div = 1;
-  o.radial_hidden = 8;
-  o.out_channels = 4;
-  o.mlp_hidden = 8;
-  o.pooling = pooling;
-  return o;
-}
-
-MoleculeModel make_model(const std::vector<Molecule>& mols, const MoleculeModelOptions& o,
-                         at::ScalarType dtype = at::kDouble) {
-  std::vector<int64_t> idx(mols.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-  const ElementVocabulary vocab = ElementVocabulary::of(mols);
-  torch::manual_seed(3);
-  MoleculeModel model(o, fit_energy_stats(mols, idx, vocab));
-  // The model starts with a zero last layer (y = 0, zero forces): draw it at random, or the
-  // force and equivariance checks below would compare zeros.
-  {
-    torch::NoGradGuard ng;
-    for (auto& p : model->named_parameters()) {
-      if (p.key().rfind("mlp.2.", 0) == 0) p.value().normal_(0.0, 0.5);
-    }
-  }
-  model->to(dtype);
-  return model;
-}
-
-std::vector<int64_t> all_of(const std::vector<Molecule>& mols) {
-  std::vector<int64_t> idx(mols.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-  return idx;
-}
+using testing::all_of;
+using testing::make_model;
+using testing::random_molecules;
+using testing::small_options;
 
 // (attention, Gaussian radial basis size): forces must pass through the expansion too.
 class ForcesTest : public ::testing::TestWithParam<std::tuple<bool, int64_t>> {
@@ -271,7 +210,8 @@ TEST(Predict, WritesFramesTheReaderReadsBack) {
     f.info["energy"] = "1.5";
     frames.push_back(f);
   }
-  const std::vector<Frame> out = predict_frames(*model, frames, true, 2, "test");
+  const MoleculeEnsemble one({model});
+  const std::vector<Frame> out = predict_frames(one, frames, true, 2, "test");
   const std::string path =
       (std::filesystem::temp_directory_path() / "se3t_predict_test.extxyz").string();
   write_extxyz(path, out);
@@ -293,10 +233,10 @@ TEST(Predict, WritesFramesTheReaderReadsBack) {
     }
   }
   // Errors: no frames, an unknown element.
-  EXPECT_THROW(predict_frames(*model, {}, false), Error);
+  EXPECT_THROW(predict_frames(one, {}, false), Error);
   frames[1].species[0] = "Cl";
   try {
-    predict_frames(*model, frames, false, 64, "input.extxyz");
+    predict_frames(one, frames, false, 64, "input.extxyz");
     FAIL() << "no error for Cl";
   } catch (const Error& e) {
     const std::string msg = e.what();

@@ -89,12 +89,6 @@ class MoleculeModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MoleculeModel);
 
-// Predictions for frames (se3t predict): every frame's info["energy"] set to the predicted
-// energy (a previous value kept as "energy_ref") and, with `forces`, its forces replaced by
-// the predicted -dE/dx. Throws for an empty list or an element the model does not know.
-std::vector<Frame> predict_frames(MoleculeModelImpl& model, std::vector<Frame> frames, bool forces,
-                                  int64_t batch_size = 64, const std::string& source = "<frames>");
-
 // Model files: options, statistics and parameters (temp file + rename). A training checkpoint
 // holds the same entries plus the training state, so load_molecule_model reads either.
 void write_molecule_model(MoleculeModelImpl& model, torch::serialize::OutputArchive& archive);

@@ -22,6 +22,7 @@
 #include "se3t/data/molecule_dataset.h"
 #include "se3t/models/molecule_model.h"
 #include "se3t/train/molecule_config.h"
+#include "se3t/train/molecule_evaluate.h"
 #include "se3t/train/trainer.h"
 
 namespace se3t {
@@ -32,19 +33,6 @@ struct MoleculeSplits {
 
 // Reads the data of a config: one file split at random, or three files.
 MoleculeSplits load_molecule_splits(const MoleculeDataConfig& config);
-
-struct MoleculeMetrics {
-  double energy_mae = 0.0, energy_rmse = 0.0;  // data units (kcal/mol for QM7 / amons)
-  double force_mae = NAN, force_rmse = NAN;    // per component; NaN without forces
-  double loss = 0.0;                           // the training loss on this data
-  int64_t num_molecules = 0, num_atoms = 0;
-  std::string to_json() const;
-};
-
-// Metrics of `model` over `molecules` (eval mode; forces when `forces`).
-MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
-                                   const MoleculeTrainConfig& train, bool forces,
-                                   int64_t batch_size = 64);
 
 struct MoleculeEpoch {
   int64_t epoch = 0, step = 0;
