@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "commands.h"
 #include "se3t/train/config.h"
@@ -19,7 +21,19 @@ struct Options {
   std::string config, out, data;
   bool resume = false, quiet = false;
   int64_t epochs = -1, threads = -1;
+  std::optional<uint64_t> seed;
 };
+
+// The command that continues an interrupted run with the same overrides.
+std::string resume_hint(const Options& opts) {
+  std::string s = "se3t train " + opts.config + " --resume";
+  if (!opts.out.empty()) s += " --out " + opts.out;
+  if (!opts.data.empty()) s += " --data " + opts.data;
+  if (opts.seed) s += " --seed " + std::to_string(*opts.seed);
+  if (opts.epochs >= 0) s += " --epochs " + std::to_string(opts.epochs);
+  if (opts.threads >= 0) s += " --threads " + std::to_string(opts.threads);
+  return s;
+}
 
 int train_molecules_command(const Options& opts) {
   const MoleculeConfig config = MoleculeConfig::load(opts.config);
@@ -29,6 +43,7 @@ int train_molecules_command(const Options& opts) {
   ov.data_dir = opts.data;
   ov.epochs = opts.epochs;
   ov.threads = opts.threads;
+  ov.seed = opts.seed;
   ov.verbose = !opts.quiet;
   const MoleculeTrainResult r = train_molecules(config, ov);
   std::printf(
@@ -40,8 +55,7 @@ int train_molecules_command(const Options& opts) {
       r.test.num_molecules > 0 ? r.test.to_json().c_str() : "null");
   std::fflush(stdout);
   if (r.interrupted) {
-    std::fprintf(stderr, "se3t train: interrupted; continue with: se3t train %s --resume%s\n",
-                 opts.config.c_str(), opts.out.empty() ? "" : (" --out " + opts.out).c_str());
+    std::fprintf(stderr, "se3t train: interrupted; continue with: %s\n", resume_hint(opts).c_str());
     return 130;
   }
   return 0;
@@ -74,6 +88,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--threads", opts->threads,
                   "intra-op threads (overrides [train].threads; 0: all cores)")
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--seed", opts->seed,
+                  "initialisation and data-order seed (overrides [train].seed; the data split "
+                  "keeps its own seed): train ensemble members from one config");
   cmd->add_flag("--quiet", opts->quiet, "no progress or log lines on stderr");
   cmd->callback([opts] {
     run_guarded("train", [&] {
@@ -86,6 +103,7 @@ void add_train_command(CLI::App& app) {
       ov.data_dir = opts->data;
       ov.epochs = opts->epochs;
       ov.threads = opts->threads;
+      ov.seed = opts->seed;
       ov.verbose = !opts->quiet;
       const TrainResult r = train_nbody(config, ov);
       std::printf(
@@ -98,10 +116,8 @@ void add_train_command(CLI::App& app) {
           r.test.num_samples > 0 ? r.test.to_json().c_str() : "null");
       std::fflush(stdout);
       if (r.interrupted) {
-        std::string again = "se3t train " + opts->config + " --resume";
-        if (!opts->out.empty()) again += " --out " + opts->out;
-        if (!opts->data.empty()) again += " --data " + opts->data;
-        std::fprintf(stderr, "se3t train: interrupted; continue with: %s\n", again.c_str());
+        std::fprintf(stderr, "se3t train: interrupted; continue with: %s\n",
+                     resume_hint(*opts).c_str());
         return 130;
       }
       return 0;

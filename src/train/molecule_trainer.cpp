@@ -243,6 +243,7 @@ MoleculeTrainResult train_molecules(MoleculeConfig config, const TrainOverrides&
   if (!ov.data_dir.empty()) config.data.file = ov.data_dir;
   if (ov.epochs >= 0) config.train.epochs = ov.epochs;
   if (ov.threads >= 0) config.train.threads = ov.threads;
+  if (ov.seed) config.train.seed = *ov.seed;
   config.validate("(after command-line overrides)");
   const MoleculeTrainConfig& tc = config.train;
   std::ostream& log = std::cerr;

@@ -99,6 +99,7 @@ TrainResult train_nbody(Config config, const TrainOverrides& ov) {
   if (!ov.data_dir.empty()) config.data.dir = ov.data_dir;
   if (ov.epochs >= 0) config.train.epochs = ov.epochs;
   if (ov.threads >= 0) config.train.threads = ov.threads;
+  if (ov.seed) config.train.seed = *ov.seed;
   config.validate("(after command-line overrides)");
   const TrainConfig& tc = config.train;
   std::ostream& log = std::cerr;

@@ -17,6 +17,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,10 @@ struct TrainOverrides {
   std::string data_dir;  // non-empty: replaces data.dir
   int64_t epochs = -1;   // >= 0: replaces train.epochs (the cosine schedule follows it)
   int64_t threads = -1;  // >= 0: replaces train.threads
-  bool verbose = true;   // log lines and the progress bar on stderr
+  // Replaces train.seed (initialisation and data order; not the data split): members of an
+  // ensemble are one config trained from several seeds.
+  std::optional<uint64_t> seed;
+  bool verbose = true;  // log lines and the progress bar on stderr
   // Stop as if interrupted after this many optimizer steps of this invocation (< 0: never).
   int64_t stop_after_steps = -1;
   // Called after every optimizer step with the global step number (tests, monitoring).
