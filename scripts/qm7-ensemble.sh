@@ -26,8 +26,8 @@ members=(
   "big-s1 configs/qm7_energy.toml 1 120"
   "big-s2 configs/qm7_energy.toml 2 120"
   "small-s0 configs/qm7_energy_small.toml 0 160"
-  "small-s1 configs/qm7_energy_small.toml 1 100"
-  "small-s2 configs/qm7_energy_small.toml 2 100"
+  "small-s1 configs/qm7_energy_small.toml 1 120"
+  "small-s2 configs/qm7_energy_small.toml 2 120"
 )
 for m in "${members[@]}"; do
   read -r name config seed epochs <<<"$m"
