@@ -29,8 +29,8 @@ members=(
   "small-s0 configs/qm7_energy_small.toml 0 160"
   "small-s1 configs/qm7_energy_small.toml 1 120"
   "small-s2 configs/qm7_energy_small.toml 2 120"
-  "small-s3 configs/qm7_energy_small.toml 3 75"
-  "small-s4 configs/qm7_energy_small.toml 4 75"
+  "small-s3 configs/qm7_energy_small.toml 3 70"
+  "small-s4 configs/qm7_energy_small.toml 4 70"
 )
 for m in "${members[@]}"; do
   read -r name config seed epochs <<<"$m"
