@@ -227,43 +227,56 @@ EnergyStats fit_energy_stats(const std::vector<Molecule>& molecules,
   return s;
 }
 
-MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
-                                  const std::vector<int64_t>& indices,
-                                  const ElementVocabulary& vocab, double cutoff,
-                                  at::ScalarType dtype) {
+MoleculeTargets molecule_targets(const std::vector<Molecule>& molecules,
+                                 const std::vector<int64_t>& indices) {
   SE3T_CHECK(!indices.empty(), "make_molecule_batch: empty batch");
-  int64_t n = 0;
+  MoleculeTargets t;
   bool forces = true;
   for (int64_t i : indices) {
     SE3T_CHECK(i >= 0 && i < static_cast<int64_t>(molecules.size()), "make_molecule_batch: index ",
                i, " out of range");
-    n += molecules[i].size();
+    t.num_atoms += molecules[i].size();
     forces = forces && molecules[i].has_forces();
   }
-  const int64_t g = static_cast<int64_t>(indices.size()), k = vocab.size();
-  at::Tensor pos = at::empty({n, 3}, at::kDouble), gid = at::empty({n}, at::kLong);
-  at::Tensor one_hot = at::zeros({n, k}, at::kDouble), counts = at::zeros({g, k}, at::kDouble);
-  at::Tensor energy = at::empty({g}, at::kDouble);
-  at::Tensor f = forces ? at::empty({n, 3}, at::kDouble) : at::Tensor();
-  auto pa = pos.accessor<double, 2>();
-  auto ga = gid.accessor<int64_t, 1>();
-  auto oa = one_hot.accessor<double, 2>();
-  auto ca = counts.accessor<double, 2>();
-  auto ea = energy.accessor<double, 1>();
-  double* fa = forces ? f.data_ptr<double>() : nullptr;
+  const int64_t g = static_cast<int64_t>(indices.size());
+  t.energy = at::empty({g}, at::kDouble);
+  if (forces) t.forces = at::empty({t.num_atoms, 3}, at::kDouble);
+  auto ea = t.energy.accessor<double, 1>();
+  double* fa = forces ? t.forces.data_ptr<double>() : nullptr;
   int64_t row = 0;
   for (int64_t j = 0; j < g; ++j) {
     const Molecule& m = molecules[indices[j]];
     ea[j] = m.energy;
+    if (!fa) continue;
+    for (int64_t a = 0; a < m.size(); ++a, ++row) {
+      for (int d = 0; d < 3; ++d) fa[row * 3 + d] = m.forces[a][d];
+    }
+  }
+  return t;
+}
+
+MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
+                                  const std::vector<int64_t>& indices,
+                                  const ElementVocabulary& vocab, double cutoff,
+                                  at::ScalarType dtype) {
+  MoleculeTargets targets = molecule_targets(molecules, indices);  // checks the indices
+  const int64_t n = targets.num_atoms;
+  const int64_t g = static_cast<int64_t>(indices.size()), k = vocab.size();
+  at::Tensor pos = at::empty({n, 3}, at::kDouble), gid = at::empty({n}, at::kLong);
+  at::Tensor one_hot = at::zeros({n, k}, at::kDouble), counts = at::zeros({g, k}, at::kDouble);
+  auto pa = pos.accessor<double, 2>();
+  auto ga = gid.accessor<int64_t, 1>();
+  auto oa = one_hot.accessor<double, 2>();
+  auto ca = counts.accessor<double, 2>();
+  int64_t row = 0;
+  for (int64_t j = 0; j < g; ++j) {
+    const Molecule& m = molecules[indices[j]];
     for (int64_t a = 0; a < m.size(); ++a, ++row) {
       const int64_t c = vocab.index(m.numbers[a]);
       oa[row][c] = 1.0;
       ca[j][c] += 1.0;
       ga[row] = j;
-      for (int d = 0; d < 3; ++d) {
-        pa[row][d] = m.positions[a][d];
-        if (fa) fa[row * 3 + d] = m.forces[a][d];
-      }
+      for (int d = 0; d < 3; ++d) pa[row][d] = m.positions[a][d];
     }
   }
   MoleculeBatch b;
@@ -271,8 +284,8 @@ MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
   b.graph = cutoff > 0.0 ? radius_graph(p, gid, g, cutoff) : fully_connected_graph(p, gid, g);
   b.one_hot = one_hot.to(dtype);
   b.counts = counts;
-  b.energy = energy;
-  b.forces = f;
+  b.energy = std::move(targets.energy);
+  b.forces = std::move(targets.forces);
   b.indices = indices;
   return b;
 }

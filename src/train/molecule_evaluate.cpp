@@ -17,16 +17,18 @@ struct ErrorSums {
   double ae = 0.0, se = 0.0, af = 0.0, sf = 0.0, loss = 0.0, spread = 0.0;
   int64_t atoms = 0;
 
-  void add(const at::Tensor& energy, const MoleculeBatch& b, const at::Tensor& forces) {
-    const at::Tensor d = energy - b.energy;
+  // Predicted energies (and forces, when defined) against the targets.
+  void add(const at::Tensor& energy, const at::Tensor& forces, const at::Tensor& energy_ref,
+           const at::Tensor& forces_ref, int64_t num_atoms) {
+    const at::Tensor d = energy - energy_ref;
     ae += d.abs().sum().item<double>();
     se += d.square().sum().item<double>();
     if (forces.defined()) {
-      const at::Tensor df = forces - b.forces;
+      const at::Tensor df = forces - forces_ref;
       af += df.abs().sum().item<double>();
       sf += df.square().sum().item<double>();
     }
-    atoms += b.graph.num_nodes();
+    atoms += num_atoms;
   }
 
   MoleculeMetrics metrics(int64_t n, bool forces) const {
@@ -76,11 +78,11 @@ MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<M
     const double weight = static_cast<double>(idx.size());
     if (forces) {
       const EnergyForces ef = model.energy_and_forces(b, false);
-      sums.add(ef.energy, b, ef.forces);
+      sums.add(ef.energy, ef.forces, b.energy, b.forces, b.graph.num_nodes());
       sums.loss += molecule_loss(model, b, train, true).item<double>() * weight;
     } else {
       torch::NoGradGuard no_grad;
-      sums.add(model.energy(b), b, at::Tensor());
+      sums.add(model.energy(b), at::Tensor(), b.energy, b.forces, b.graph.num_nodes());
       sums.loss += molecule_loss(model, b, train, false).item<double>() * weight;
     }
   }
@@ -96,15 +98,13 @@ MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,
   const int64_t n = static_cast<int64_t>(molecules.size());
   if (n == 0) return MoleculeMetrics{};
   SE3T_CHECK(batch_size >= 1, "evaluate: batch size must be >= 1");
-  // The targets come from the first member's batch; every member batches the same molecules.
-  const MoleculeModelImpl& first = *ensemble.members().front();
   ErrorSums sums;
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
-    const MoleculeBatch b = first.batch(molecules, idx);
-    SE3T_CHECK(!forces || b.forces.defined(), "force metrics need forces for every molecule");
+    const MoleculeTargets t = molecule_targets(molecules, idx);
+    SE3T_CHECK(!forces || t.forces.defined(), "force metrics need forces for every molecule");
     const EnsemblePrediction p = ensemble.predict(molecules, idx, forces);
-    sums.add(p.energy, b, p.forces);
+    sums.add(p.energy, p.forces, t.energy, t.forces, t.num_atoms);
     sums.spread += p.energy_std.sum().item<double>();
   }
   MoleculeMetrics m = sums.metrics(n, forces);

@@ -3,6 +3,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace se3t::testing {
 
@@ -17,6 +19,13 @@ double relative_error(const at::Tensor& a, const at::Tensor& b) {
 
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
   return (a - b).abs().max().item<double>();
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 std::string source_dir() {

@@ -14,6 +14,9 @@ double relative_error(const at::Tensor& a, const at::Tensor& b);
 // max |a - b|.
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
 
+// The whole content of a text file ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
 // Repository root (for data files), from the SE3T_SOURCE_DIR environment / compile definition.
 std::string source_dir();
 

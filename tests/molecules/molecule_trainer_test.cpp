@@ -6,8 +6,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common/temp_dir.h"
 #include "common/testing.h"
@@ -73,13 +71,6 @@ TrainOverrides quiet() {
   return o;
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Whether two model files hold bit-identical parameters.
 bool same_parameters(const std::string& a, const std::string& b) {
   const MoleculeModel ma = load_molecule_model(a), mb = load_molecule_model(b);
@@ -106,7 +97,8 @@ TEST(MoleculeTrainer, WritesItsFilesAndReportsBestModelMetrics) {
     EXPECT_TRUE(std::isfinite(e.train_loss));
     EXPECT_TRUE(std::isfinite(e.valid_energy_mae));
   }
-  EXPECT_NO_THROW(MoleculeConfig::parse(read(dir / "run/config.toml"), "config.toml"));
+  EXPECT_NO_THROW(
+      MoleculeConfig::parse(testing::read_text(dir / "run/config.toml"), "config.toml"));
   // The reported test metrics are best_model.pt's on the config's test split (what se3t eval
   // --config computes).
   ASSERT_EQ(r.test.num_molecules, 5);
@@ -115,7 +107,8 @@ TEST(MoleculeTrainer, WritesItsFilesAndReportsBestModelMetrics) {
   const MoleculeMetrics m = evaluate_molecules(best, splits.test, false, 2);
   EXPECT_NEAR(m.energy_mae, r.test.energy_mae, 1e-9);
   EXPECT_NEAR(m.energy_rmse, r.test.energy_rmse, 1e-9);
-  EXPECT_NE(read(dir / "run/test_metrics.json").find("\"energy_mae\""), std::string::npos);
+  EXPECT_NE(testing::read_text(dir / "run/test_metrics.json").find("\"energy_mae\""),
+            std::string::npos);
 }
 
 TEST(MoleculeTrainer, SeedOverrideIsTheConfigSeed) {
@@ -134,7 +127,7 @@ TEST(MoleculeTrainer, SeedOverrideIsTheConfigSeed) {
   train_molecules(c, quiet());
   EXPECT_TRUE(same_parameters(dir / "seven/checkpoint.pt", dir / "override/checkpoint.pt"));
   EXPECT_FALSE(same_parameters(dir / "zero/checkpoint.pt", dir / "override/checkpoint.pt"));
-  EXPECT_NE(read(dir / "override/config.toml").find("seed = 7"), std::string::npos);
+  EXPECT_NE(testing::read_text(dir / "override/config.toml").find("seed = 7"), std::string::npos);
   // Two seeds of one config are an ensemble of different members.
   const MoleculeEnsemble e =
       load_molecule_ensemble({dir / "zero/checkpoint.pt", dir / "seven/checkpoint.pt"});

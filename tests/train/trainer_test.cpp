@@ -7,9 +7,8 @@
 
 #include <csignal>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "common/testing.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/train/checkpoint.h"
 #include "se3t/train/nbody_data.h"
@@ -47,13 +46,6 @@ void expect_identical(const std::string& a, const std::string& b) {
   }
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class Trainer : public ::testing::Test {
  protected:
   TempDir dir_{"trainer"};
@@ -79,15 +71,15 @@ TEST_F(Trainer, LossDecreasesAndFilesAreWritten) {
   for (const auto& e : fs::directory_iterator(dir_ / "run")) {
     EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
   }
-  const std::string csv = read(dir_ / "run/metrics.csv");
+  const std::string csv = testing::read_text(dir_ / "run/metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);  // header + 6 epochs
   EXPECT_EQ(csv.rfind("epoch,step,lr,train_loss,valid_loss", 0), 0u);
-  const std::string svg = read(dir_ / "run/learning_curve.svg");
+  const std::string svg = testing::read_text(dir_ / "run/learning_curve.svg");
   EXPECT_NE(svg.find("<polyline"), std::string::npos);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
   // The checkpoint is a save_model file too.
   EXPECT_NO_THROW(load_model(dir_ / "run/checkpoint.pt"));
-  EXPECT_NO_THROW(Config::parse(read(dir_ / "run/config.toml"), "config.toml"));
+  EXPECT_NO_THROW(Config::parse(testing::read_text(dir_ / "run/config.toml"), "config.toml"));
   // The data set was generated with its description.
   EXPECT_TRUE(fs::exists(dir_ / "data/se3t_nbody.txt"));
   EXPECT_TRUE(fs::exists(dir_ / "data/loc_train_charged5.npy"));
@@ -189,7 +181,7 @@ TEST_F(Trainer, SaveModelIsAtomic) {
   const std::string path = dir_ / "model.pt";
   save_model(*net, path);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
-  const auto before = read(path);
+  const auto before = testing::read_text(path);
   SE3Transformer loaded = load_model(path);
   EXPECT_EQ(loaded->options().to_text(), o.to_text());
   // A directory in the way of the temporary file makes the write fail.
@@ -201,7 +193,7 @@ TEST_F(Trainer, SaveModelIsAtomic) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.pt"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(read(path), before);
+  EXPECT_EQ(testing::read_text(path), before);
 }
 
 TEST(EpochPlan, DependsOnlyOnSeedAndEpoch) {

@@ -84,6 +84,17 @@ EnergyStats fit_energy_stats(const std::vector<Molecule>& molecules,
                              const std::vector<int64_t>& indices, const ElementVocabulary& vocab,
                              bool fit_reference = true);
 
+// The targets of molecules[indices], atoms in batch order: what metrics compare predictions
+// with, without building a graph.
+struct MoleculeTargets {
+  at::Tensor energy;  // [G] float64
+  at::Tensor forces;  // [N, 3] float64, undefined when any molecule lacks forces
+  int64_t num_atoms = 0;
+};
+// Throws se3t::Error for an empty list or an index out of range.
+MoleculeTargets molecule_targets(const std::vector<Molecule>& molecules,
+                                 const std::vector<int64_t>& indices);
+
 // A batch ready for the model.
 struct MoleculeBatch {
   GraphBatch graph;              // pos [N, 3] in the requested dtype, graph_id, edges
