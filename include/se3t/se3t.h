@@ -1,0 +1,31 @@
+// Umbrella header: the public core of se3t (SO(3) math, graphs, equivariant layers, models).
+#pragma once
+#include "se3t/so3/clebsch_gordan.h"
+#include "se3t/so3/equivariant_basis.h"
+#include "se3t/so3/rotation.h"
+#include "se3t/so3/self_check.h"
+#include "se3t/so3/spherical_harmonics.h"
+#include "se3t/so3/wigner_d.h"
+
+#include "se3t/graph/graph_batch.h"
+#include "se3t/graph/neighbourhood.h"
+
+#include "se3t/nn/attention_block_se3.h"
+#include "se3t/nn/attention_se3.h"
+#include "se3t/nn/attentive_self_interaction.h"
+#include "se3t/nn/conv_se3.h"
+#include "se3t/nn/edge_geometry.h"
+#include "se3t/nn/features.h"
+#include "se3t/nn/fiber.h"
+#include "se3t/nn/kernel_path.h"
+#include "se3t/nn/linear_se3.h"
+#include "se3t/nn/norm_se3.h"
+#include "se3t/nn/pooling.h"
+#include "se3t/nn/radial_basis.h"
+#include "se3t/nn/radial_profile.h"
+#include "se3t/nn/segment_ops.h"
+
+#include "se3t/models/molecule_ensemble.h"
+#include "se3t/models/molecule_model.h"
+#include "se3t/models/nbody_model.h"
+#include "se3t/models/se3_transformer.h"
