@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "se3t/nn/segment_ops.h"
+#include "se3t/kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 #include "simd.h"

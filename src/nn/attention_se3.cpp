@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "se3t/kernels/segment_attention.h"
-#include "se3t/nn/segment_ops.h"
+#include "se3t/kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 
@@ -75,7 +75,7 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
   const int64_t E = geometry.num_edges(), N = geometry.num_nodes;
   if (options_.uniform_attention()) {  // the ablation: alpha_ij = 1 / |N(i)|
     const at::Tensor ones = at::ones({E, H}, geometry.radial_input.options());
-    const at::Tensor degree = segment_sum(ones, geometry.dst, N).clamp_min(1);
+    const at::Tensor degree = kernels::segment_sum(ones, geometry.dst, N).clamp_min(1);
     const at::Tensor alpha = ones / degree.index_select(0, geometry.dst);
     if (alpha_out) *alpha_out = alpha;
     Features out;
@@ -83,7 +83,7 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
       const int64_t c = v.size(1);
       const at::Tensor weighted =
           (v.view({E, H, c / H, 2 * l + 1}) * alpha.view({E, H, 1, 1})).view({E, c, 2 * l + 1});
-      out[l] = segment_sum(weighted, geometry.dst, N);
+      out[l] = kernels::segment_sum(weighted, geometry.dst, N);
     }
     return out;
   }

@@ -4,7 +4,7 @@
 
 #include "se3t/kernels/batched_matmul.h"
 #include "se3t/kernels/radial_contraction.h"
-#include "se3t/nn/segment_ops.h"
+#include "se3t/kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 
@@ -122,8 +122,8 @@ Features ConvSE3Impl::forward(const Features& features, const EdgeGeometry& geom
   Features out;
   for (auto& [l, m] : messages) {
     out[l] = options_.aggregation() == Aggregation::kMean
-                 ? segment_mean(m, geometry.dst, geometry.num_nodes)
-                 : segment_sum(m, geometry.dst, geometry.num_nodes);
+                 ? kernels::segment_mean(m, geometry.dst, geometry.num_nodes)
+                 : kernels::segment_sum(m, geometry.dst, geometry.num_nodes);
   }
   if (self_) {
     SE3T_PROFILE_PHASE(kOther);

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "se3t/nn/segment_ops.h"
+#include "se3t/kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 
@@ -35,8 +35,8 @@ Features pool_graphs(const Features& features, const at::Tensor& graph_id, int64
   for (const auto& [l, f] : features) {
     SE3T_CHECK(mode != Pooling::kMax || l == 0, "pooling: max pooling of degree ", l,
                " features is not equivariant; use avg");
-    out[l] = mode == Pooling::kMax ? segment_max(f, graph_id, num_graphs)
-                                   : segment_mean(f, graph_id, num_graphs);
+    out[l] = mode == Pooling::kMax ? kernels::segment_max(f, graph_id, num_graphs)
+                                   : kernels::segment_mean(f, graph_id, num_graphs);
   }
   return out;
 }

@@ -7,8 +7,8 @@
 #include "common/testing.h"
 #include "nn/nn_testing.h"
 #include "se3t/graph/neighbourhood.h"
+#include "se3t/kernels/segment_ops.h"
 #include "se3t/models/se3_transformer.h"
-#include "se3t/nn/segment_ops.h"
 #include "se3t/so3/rotation.h"
 #include "se3t/util/check.h"
 
@@ -76,7 +76,7 @@ TEST(Properties, AttentionWeightsSumToOnePerNode) {
                &alpha);
   ASSERT_EQ(alpha.sizes(), (std::vector<int64_t>{g.num_edges(), 2}));
   EXPECT_TRUE((alpha >= 0).all().item<bool>());
-  const at::Tensor sums = segment_sum(alpha, g.dst, g.num_nodes());
+  const at::Tensor sums = kernels::segment_sum(alpha, g.dst, g.num_nodes());
   // Every node with neighbours sums to one; the one-node graph (node 14) has none.
   EXPECT_LT(testing::max_abs_diff(sums.narrow(0, 0, 14), at::ones({14, 2}, at::kDouble)), 1e-12);
   EXPECT_EQ(sums[14].abs().sum().item<double>(), 0.0);

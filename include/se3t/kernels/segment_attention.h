@@ -26,7 +26,7 @@ struct SegmentAttention {
 SegmentAttention segment_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                    const at::Tensor& dst, double scale);
 
-// The plain LibTorch composition (segment_softmax and segment_sum of se3t/nn/segment_ops.h):
+// The plain LibTorch composition (segment_softmax and segment_sum of se3t/kernels/segment_ops.h):
 // the definition the kernel is tested against. Any device.
 SegmentAttention segment_attention_reference(const at::Tensor& q, const at::Tensor& k,
                                              const at::Tensor& v, const at::Tensor& dst,

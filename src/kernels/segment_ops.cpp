@@ -1,4 +1,4 @@
-#include "se3t/nn/segment_ops.h"
+#include "se3t/kernels/segment_ops.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -6,7 +6,7 @@
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 
-namespace se3t {
+namespace se3t::kernels {
 
 namespace {
 // LibTorch 1.13 announces once per process, on stderr, that scatter_reduce "is in beta", which
@@ -78,4 +78,4 @@ at::Tensor segment_softmax(const at::Tensor& logits, const at::Tensor& index,
   return e / denom;
 }
 
-}  // namespace se3t
+}  // namespace se3t::kernels
