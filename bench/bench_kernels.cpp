@@ -201,7 +201,7 @@ void softmax_bench(benchmark::State& state, const Size& size, KernelPath path, b
   state.counters["peak_rss_MB"] = peak_rss_mb();
 }
 
-// Whole models, the qm9 and nbody settings (as se3t/bench/workloads.h defines them):
+// Whole models, the qm9 and nbody workloads' settings (as se3t/bench/workloads.h defines them):
 // qm9 = 7 attention layers, degrees 0-3, 32 channels, 8 heads, `molecules` x 18 atoms fully
 // connected; nbody = 4 layers, degrees 0-3, 16 channels, 2 heads, 100 x 5, edge attribute.
 void model_bench(benchmark::State& state, const std::string& name, int64_t graphs, KernelPath path,

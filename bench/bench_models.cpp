@@ -1,5 +1,5 @@
-// Forward and forward+backward time of whole models on the named workloads, the
-// same definitions `se3t bench` uses (se3t/bench/workloads.h):
+// Forward and forward+backward time of whole models on the named workloads, the same
+// definitions `se3t bench` uses (se3t/bench/workloads.h; docs/design.md, Benchmarks):
 //   qm9:     7 attention layers, degrees 0-3, 32 channels, 8 heads, 32 molecules x 18 atoms,
 //            fully connected;
 //   nbody:   4 layers, degrees 0-3, 16 channels, 2 heads, 100 systems x 5 particles;

@@ -19,7 +19,7 @@ at::Generator generator(uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);
 }
 
-// The protein model of the issue: degrees 0-2, 16 channels, 4 heads, 4 layers.
+// The protein model: degrees 0-2, 16 channels, 4 heads, 4 layers (docs/design.md, Benchmarks).
 SE3TransformerOptions protein_options(int64_t in_channels, int64_t num_layers) {
   SE3TransformerOptions o;
   o.fiber_in = Fiber{{0, in_channels}};

@@ -1,6 +1,7 @@
 // Tests of se3t::spherical_harmonics against values derived independently from the definition
-// in SPEC §2: textbook real harmonics (z polar, m = -l..l, no Condon-Shortley phase), component
-// normalisation |Y^l|^2 = 2l+1, evaluated at the permuted unit vector (x', y', z') = (z, x, y).
+// in docs/design.md, Conventions: textbook real harmonics (z polar, m = -l..l, no
+// Condon-Shortley phase), component normalisation |Y^l|^2 = 2l+1, evaluated at the permuted
+// unit vector (x', y', z') = (z, x, y).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 

@@ -90,9 +90,9 @@ TEST(WignerD, DegreeOneIsTheRotationItself) {
 }
 
 TEST(WignerD, RotationAboutThePolarAxis) {
-  // se3t's y is the textbook polar axis z' (SPEC §2), and R_y(a) maps the textbook azimuth
-  // phi to phi + a. Since Y^l_{+m} ~ cos(m phi) and Y^l_{-m} ~ sin(m phi) with the same
-  // theta-dependence, D^l(R_y(a)) only mixes m with -m:
+  // se3t's y is the textbook polar axis z' (docs/design.md, Conventions), and R_y(a) maps the
+  // textbook azimuth phi to phi + a. Since Y^l_{+m} ~ cos(m phi) and Y^l_{-m} ~ sin(m phi) with
+  // the same theta-dependence, D^l(R_y(a)) only mixes m with -m:
   //   D[+m, +m] = D[-m, -m] = cos(m a),  D[+m, -m] = -sin(m a),  D[-m, +m] = sin(m a).
   auto gen = make_generator(24);
   const at::Tensor angles = (2 * at::rand({10}, gen, at::kDouble) - 1) * M_PI;

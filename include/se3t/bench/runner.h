@@ -1,5 +1,5 @@
-// Measurement behind `se3t bench` (issue 6): per-step times with a split by phase, edges per
-// second, GFLOP/s from explicit FLOP counts, peak resident memory; and the scaling run.
+// Measurement behind `se3t bench`: per-step times with a split by phase, edges per second,
+// GFLOP/s from explicit FLOP counts, peak resident memory; and the scaling run.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -1,5 +1,6 @@
-// Named benchmark workloads shared by `se3t bench` and bench/bench_models.cpp (issue 6): a
-// model configuration plus the inputs of one step, from which a step rebuilds its graph.
+// Named benchmark workloads shared by `se3t bench` and bench/bench_models.cpp (docs/design.md,
+// Benchmarks): a model configuration plus the inputs of one step, from which a step rebuilds
+// its graph.
 //   qm9:     7 attention layers, degrees 0-3, 32 channels, 8 heads; 32 molecules x 18 atoms,
 //            fully connected (32 * 18 * 17 = 9,792 edges)
 //   nbody:   4 layers, degrees 0-3, 16 channels, 2 heads; 100 systems x 5 particles, fully
@@ -42,7 +43,7 @@ struct Workload {
 // The named workloads, in the order `se3t bench all` runs them.
 std::vector<std::string> workload_names();  // {"qm9", "nbody", "protein"}
 
-// The issue's batches are 32 molecules and 100 systems; others scale the same model.
+// The default batches are 32 molecules and 100 systems; others scale the same model.
 Workload qm9_workload(int64_t molecules = 32, uint64_t seed = 0);
 Workload nbody_workload(int64_t systems = 100, uint64_t seed = 0);
 // The ATOM records of a PDB file (the polymer; ligands and waters dropped); fiber_in one-hot of
@@ -54,7 +55,7 @@ Workload protein_workload(const std::string& pdb_path = kDefaultPdb, uint64_t se
 Workload synthetic_workload(int64_t target_edges, int64_t num_layers = 1, uint64_t seed = 0);
 
 // By name ("qm9", "nbody", "protein"); throws se3t::Error listing the names otherwise. batch:
-// graphs per step for qm9 and nbody (0: the issue's 32 and 100); the protein is one graph.
+// graphs per step for qm9 and nbody (0: the default 32 and 100); the protein is one graph.
 Workload make_workload(const std::string& name, const std::string& pdb_path = kDefaultPdb,
                        int64_t batch = 0, uint64_t seed = 0);
 

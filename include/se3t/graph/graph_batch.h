@@ -1,4 +1,5 @@
-// A batch of graphs stored by concatenation (as DGL / PyG do), never padded (SPEC §1).
+// A batch of graphs stored by concatenation (as DGL / PyG do), never padded (docs/design.md,
+// Conventions).
 #pragma once
 #include <ATen/core/Tensor.h>
 

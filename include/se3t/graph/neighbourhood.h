@@ -1,5 +1,5 @@
-// Neighbourhood builders N(i) for a batch of graphs (SPEC §1): fully connected, k nearest
-// neighbours, and radius (optionally capped at the nearest few).
+// Neighbourhood builders N(i) for a batch of graphs (docs/design.md, Objects): fully
+// connected, k nearest neighbours, and radius (optionally capped at the nearest few).
 //
 // Common contract of every builder:
 // - Inputs: pos [N, 3] float32/float64, finite; graph_id [N] int64, non-decreasing, in

@@ -1,8 +1,8 @@
 // Batched products of many tiny matrices, out[e] = a[e] b[e]: ConvSE3's contraction of each
-// edge's source features with its kernel basis (SPEC §3, [C_k, 2k+1] x [2k+1, nJ (2l+1)] per
-// edge). LibTorch's CPU bmm runs a dispatcher call per batch entry once a product exceeds ~400
-// multiply-adds, which for tens of thousands of edges costs more than the arithmetic; this
-// kernel loops over the edges directly, in parallel, with its own backward.
+// edge's source features with its kernel basis ([C_k, 2k+1] x [2k+1, nJ (2l+1)] per edge;
+// docs/design.md, Data flow). LibTorch's CPU bmm runs a dispatcher call per batch entry once a
+// product exceeds ~400 multiply-adds, which for tens of thousands of edges costs more than the
+// arithmetic; this kernel loops over the edges directly, in parallel, with its own backward.
 #pragma once
 #include <ATen/core/Tensor.h>
 

@@ -1,5 +1,5 @@
-// Fused radial-weight contraction of ConvSE3 (SPEC §3, the paper's eq. 8-9, one output
-// degree l at a time):
+// Fused radial-weight contraction of ConvSE3 (the paper's eq. 8-9, one output degree l at a
+// time):
 //   out_e[o, m] = sum_c R_e[o, c] X_e[c, m],   R_e[o, c] = sum_h W[o cols + c, h] h_e[h] + b[o cols
 //   + c]
 // h_e is the last hidden activation of the radial MLP, W / b the rows of its final Linear that

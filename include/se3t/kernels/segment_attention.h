@@ -1,5 +1,5 @@
-// Fused segment softmax and weighted sum of AttentionSE3 (SPEC §3, the paper's eq. 10-11), per
-// head h and destination node i:
+// Fused segment softmax and weighted sum of AttentionSE3 (the paper's eq. 10-11), per head h
+// and destination node i:
 //   alpha_e = softmax over the edges e with dst_e = i of  scale * <q[i, h, :], k[e, h, :]>,
 //   out[i, h, :] = sum_{e: dst_e = i} alpha_e v[e, h, :].
 // The reference composition gathers q to every edge, runs a scatter-max, an exp, a scatter-sum,

@@ -1,6 +1,7 @@
-// SE3Transformer and TensorFieldNetwork (SPEC §3): a stack of blocks, each attention (or
-// ConvSE3 for the TFN) + skip + self-interaction, followed by a NormSE3 nonlinearity; then a
-// final ConvSE3 with self-interaction to the output fiber, and optional graph pooling.
+// SE3Transformer and TensorFieldNetwork (docs/design.md, Layers): a stack of blocks, each
+// attention (or ConvSE3 for the TFN) + skip + self-interaction, followed by a NormSE3
+// nonlinearity; then a final ConvSE3 with self-interaction to the output fiber, and optional
+// graph pooling.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>

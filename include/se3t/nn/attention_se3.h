@@ -1,4 +1,4 @@
-// AttentionSE3: multi-head SE(3)-equivariant graph attention (SPEC §3, the paper's eq. 10-11):
+// AttentionSE3: multi-head SE(3)-equivariant graph attention (the paper's eq. 10-11):
 //   q_i = LinearSE3(f_i),   (k_ij, v_ij) = one ConvSE3 on x_ij and f_j,
 //   alpha_ij = softmax_{j in N(i)}(q_i . k_ij / sqrt(d_head))  per head,
 //   out_i = sum_j alpha_ij v_ij.

@@ -1,6 +1,6 @@
-// AttentiveSelfInteraction (SPEC §3, the paper's Section 3.3): channel-mixing weights per
-// node and degree, w^l_i = MLP(f^l_i . f^l_i) of the invariant inner products of the node's
-// own channels (a C_in x C_in Gram matrix), applied as f_out^l = w^l_i f_in^l.
+// AttentiveSelfInteraction (the paper's Section 3.3): channel-mixing weights per node and
+// degree, w^l_i = MLP(f^l_i . f^l_i) of the invariant inner products of the node's own
+// channels (a C_in x C_in Gram matrix), applied as f_out^l = w^l_i f_in^l.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>

@@ -1,4 +1,4 @@
-// ConvSE3: the Tensor Field Network layer (SPEC §3, the paper's eq. 3 and 8-9):
+// ConvSE3: the Tensor Field Network layer (the paper's eq. 3 and 8-9):
 //   out_i^l = [W^{ll}_self f_i^l] + sum_k sum_{j in N(i)} W^{lk}(x_ij) f_j^k,
 //   W^{lk}(x) = sum_J phi_J^{lk}(|x|) B_J^{lk}(x).
 // Kernels are never materialised per edge: the input is contracted with the shared basis,

@@ -1,4 +1,5 @@
-// Typed node (or edge) features: for each degree l a tensor [num, channels_l, 2l+1] (SPEC §1).
+// Typed node (or edge) features: for each degree l a tensor [num, channels_l, 2l+1]
+// (docs/design.md, Objects).
 #pragma once
 #include <ATen/core/Tensor.h>
 

@@ -1,4 +1,4 @@
-// Fiber: how many channels a feature field carries of each degree (SPEC §1).
+// Fiber: how many channels a feature field carries of each degree (docs/design.md, Objects).
 #pragma once
 #include <cstdint>
 #include <initializer_list>

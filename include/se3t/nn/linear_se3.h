@@ -1,6 +1,6 @@
 // LinearSE3: linear self-interaction, f_out^l = W^l f_in^l per degree, mixing channels only
-// (SPEC §3). A bias is allowed for degree 0 alone: adding a constant to l >= 1 would break
-// equivariance.
+// (docs/design.md, Layers). A bias is allowed for degree 0 alone: adding a constant to l >= 1
+// would break equivariance.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>

@@ -1,4 +1,4 @@
-// NormSE3: the equivariant norm nonlinearity (SPEC §3, the paper's Section 3.4):
+// NormSE3: the equivariant norm nonlinearity (the paper's Section 3.4):
 //   f^l_c -> ReLU(LayerNorm(|f^l|)_c + b_c) f^l_c / |f^l_c|,
 // with the LayerNorm taken over the channels of one degree. Only the invariant norms pass
 // through the nonlinearity, so directions rotate untouched.

@@ -1,5 +1,5 @@
-// Graph-level pooling (SPEC §3): average or max over the nodes of each graph of degree-0
-// channels (invariant output), average of degree-1 channels (equivariant vector output).
+// Graph-level pooling: average or max over the nodes of each graph of degree-0 channels
+// (invariant output), average of degree-1 channels (equivariant vector output).
 #pragma once
 #include <ATen/core/Tensor.h>
 

@@ -1,5 +1,5 @@
-// RadialProfile: the learned radial functions phi^{lk}_J(|x|) of the kernels (SPEC §3):
-// Linear -> LayerNorm -> ReLU -> Linear -> LayerNorm -> ReLU -> Linear.
+// RadialProfile: the learned radial functions phi^{lk}_J(|x|) of the kernels (docs/design.md,
+// Layers): Linear -> LayerNorm -> ReLU -> Linear -> LayerNorm -> ReLU -> Linear.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>

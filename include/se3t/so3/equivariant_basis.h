@@ -1,4 +1,4 @@
-// The equivariant kernel basis of SPEC §2 (the paper's eq. 8 and 9).
+// The equivariant kernel basis (the paper's eq. 8 and 9; docs/design.md, Conventions).
 //
 // For input degree k, output degree l and J = |k-l|..k+l, the basis matrices
 //   B_J^{lk}(x) = sum_{m=-J}^{J} Y^J_m(x/|x|) Q^{lk}_{Jm},   Q^{lk}_{Jm}[a, b] = C^{l k J}[a, b,

@@ -18,7 +18,7 @@ struct CheckResult {
 // Checks, over `rotations` random rotations and random vectors: spherical harmonics against
 // Wigner-D (degrees 0..max_degree), D^l homomorphism and orthogonality, Clebsch-Gordan
 // invariance, and the kernel basis W(Rx) = D^l W(x) D^k^T for degrees 0..basis_degree.
-// Tolerances: 1e-12 in float64, 1e-5 in float32 (SPEC §5).
+// Tolerances: 1e-12 in float64, 1e-5 in float32 (docs/design.md, Exactness).
 std::vector<CheckResult> so3_self_check(int64_t max_degree = 10, int64_t basis_degree = 3,
                                         int64_t rotations = 16, uint64_t seed = 0);
 

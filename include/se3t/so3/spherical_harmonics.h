@@ -1,4 +1,4 @@
-// Real spherical harmonics in e3nn's convention (SPEC §2).
+// Real spherical harmonics in e3nn's convention (docs/design.md, Conventions).
 //
 // Y^l(x) equals e3nn's o3.spherical_harmonics(l, x, normalize=True, normalization='component'):
 // |Y^l|^2 = 2l+1 on the unit sphere and Y^1(v) = sqrt(3) (v_x, v_y, v_z). e3nn's polar axis is
