@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
+#include "kernels/radial_contraction.h"
+#include "kernels/segment_attention.h"
 #include "se3t/graph/neighbourhood.h"
-#include "se3t/kernels/radial_contraction.h"
-#include "se3t/kernels/segment_attention.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/attention_se3.h"
 #include "se3t/nn/conv_se3.h"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The N-body experiment end to end (issue 4): builds se3t if needed, simulates the data set,
+# The N-body experiment end to end: builds se3t if needed, simulates the data set,
 # trains the SE(3)-Transformer of configs/nbody_quick.toml, evaluates it and the Linear
-# baseline on the test split, and prints the numbers beside the paper's table (SPEC §4).
+# baseline on the test split, and prints the numbers beside the paper's Table 1 (docs/design.md, N-body experiment).
 #
 #   scripts/main-job.sh                 # about 5 minutes on 2 cores once built
 #

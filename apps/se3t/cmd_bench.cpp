@@ -1,4 +1,4 @@
-// `se3t bench [qm9|nbody|protein|all]`: speed and memory of the named workloads (issue 6);
+// `se3t bench [qm9|nbody|protein|all]`: speed and memory of the named workloads
 // the measuring lives in the library (se3t/bench/runner.h).
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
@@ -15,7 +15,7 @@ namespace se3t::cli {
 
 namespace {
 constexpr const char* kFields = R"(
-Workloads (issue 6):
+Workloads (docs/design.md, Benchmarks):
   qm9      7 attention layers, degrees 0-3, 32 channels, 8 heads; 32 molecules x 18 atoms,
            fully connected: 9,792 edges
   nbody    4 layers, degrees 0-3, 16 channels, 2 heads; 100 systems x 5 particles: 2,000 edges
@@ -81,9 +81,10 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--path", opts->path, "kernel path: reference or fused (the library default)")
       ->capture_default_str();
-  cmd->add_option("--batch", opts->batch,
-                  "graphs per step for qm9 and nbody (0: the issue's 32 molecules / 100 systems); "
-                  "smaller batches let the reference path's forward+backward fit in memory")
+  cmd->add_option(
+         "--batch", opts->batch,
+         "graphs per step for qm9 and nbody (0: the workload's 32 molecules / 100 systems); "
+         "smaller batches let the reference path's forward+backward fit in memory")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
   cmd->add_option("--pdb", opts->pdb, "PDB file (.pdb or .pdb.gz) for the protein workload")

@@ -9,15 +9,14 @@
 #include <vector>
 
 #include "commands.h"
+#include "se3t/data/nbody_files.h"
+#include "se3t/tasks/molecule_task.h"
+#include "se3t/tasks/nbody_task.h"
 #include "se3t/train/checkpoint.h"
-#include "se3t/train/config.h"
-#include "se3t/train/evaluate.h"
-#include "se3t/train/json.h"
-#include "se3t/train/molecule_config.h"
-#include "se3t/train/molecule_trainer.h"
-#include "se3t/train/nbody_data.h"
-#include "se3t/train/threads.h"
 #include "se3t/util/check.h"
+#include "se3t/util/json.h"
+#include "se3t/util/text.h"
+#include "se3t/util/threads.h"
 
 namespace se3t::cli {
 
@@ -33,7 +32,8 @@ struct EvalCommandOptions {
 
 // Molecule models (one, or an ensemble) on a split of a molecule config.
 int eval_molecules(const EvalCommandOptions& o) {
-  SE3T_CHECK(config_task(o.config) == "molecules", "--config '", o.config,
+  SE3T_CHECK(config_task(read_text(o.config, "config"), o.config) == "molecules", "--config '",
+             o.config,
              "' is not a task = \"molecules\" config (N-body evaluation reads the checkpoint's "
              "own config)");
   SE3T_CHECK(!o.checkpoints.empty(), "give --checkpoint FILE (repeat it for an ensemble)");
@@ -47,7 +47,7 @@ int eval_molecules(const EvalCommandOptions& o) {
                                            : o.split == "valid" ? splits.valid
                                                                 : splits.test;
   SE3T_CHECK(!molecules.empty(), "the ", o.split, " split of ", o.config, " is empty");
-  const bool forces = config.train.force_weight > 0.0;
+  const bool forces = config.loss.forces();
   const MoleculeMetrics m = evaluate_molecules(ensemble, molecules, forces, o.batch_size);
   std::string json = m.to_json();
   json.insert(1, "\"task\": \"molecules\", \"config\": " + json_string(o.config) +
@@ -141,7 +141,7 @@ void add_eval_command(CLI::App& app) {
       if (!checkpoint.empty()) {
         const std::string config_text = checkpoint_config(checkpoint);
         if (!config_text.empty()) {
-          const Config c = Config::parse(config_text, checkpoint + " (stored config)");
+          const NBodyConfig c = NBodyConfig::parse(config_text, checkpoint + " (stored config)");
           input_frame = c.data.input_frame;
           target_frame = c.data.target_frame;
           frames = c.data.eval_frames;

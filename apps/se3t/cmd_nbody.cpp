@@ -1,5 +1,5 @@
-// `se3t nbody generate`: simulates the charged-particle N-body data sets (SPEC §4) and writes
-// them in the NRI / EGNN .npy layout.
+// `se3t nbody generate`: simulates the charged-particle N-body data sets (docs/design.md, N-body
+// experiment) and writes them in the NRI / EGNN .npy layout.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -7,12 +7,12 @@
 #include <memory>
 
 #include "commands.h"
-#include "se3t/train/config.h"
-#include "se3t/train/json.h"
-#include "se3t/train/nbody_data.h"
-#include "se3t/train/progress.h"
-#include "se3t/train/threads.h"
+#include "se3t/data/nbody_files.h"
+#include "se3t/tasks/nbody_task.h"
 #include "se3t/util/check.h"
+#include "se3t/util/json.h"
+#include "se3t/util/progress.h"
+#include "se3t/util/threads.h"
 
 namespace se3t::cli {
 
@@ -53,16 +53,14 @@ void add_nbody_command(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   gen->callback([opts] {
     run_guarded("nbody generate", [&] {
-      DataConfig d;
+      NBodyDataConfig d = NBodyConfig().data;
       if (!opts->config.empty()) {
-        d = Config::load(opts->config).data;
+        d = NBodyConfig::load(opts->config).data;
       }
       if (!opts->protocol.empty() && opts->protocol != d.protocol) {
         // Protocol defaults for whatever the flags below do not set.
-        Config c = Config::parse("[data]\nprotocol = \"" + opts->protocol + "\"\n", "--protocol");
-        c.data.dir = d.dir;
-        c.data.seed = d.seed;
-        d = c.data;
+        d.protocol = opts->protocol;
+        d.use_protocol_defaults();
       }
       if (!opts->out.empty()) d.dir = opts->out;
       SE3T_CHECK(!opts->config.empty() || !opts->out.empty(),

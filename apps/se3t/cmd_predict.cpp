@@ -11,9 +11,9 @@
 #include "commands.h"
 #include "se3t/data/extxyz.h"
 #include "se3t/models/molecule_ensemble.h"
-#include "se3t/train/json.h"
-#include "se3t/train/threads.h"
 #include "se3t/util/check.h"
+#include "se3t/util/json.h"
+#include "se3t/util/threads.h"
 
 namespace se3t::cli {
 

@@ -1,4 +1,5 @@
-// `se3t train CONFIG.toml`: trains an N-body model (SE(3)-Transformer or TFN) from a config.
+// `se3t train CONFIG.toml`: trains the task of a config (N-body or molecules) with the one
+// training loop (se3t/train/fit.h).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -7,18 +8,17 @@
 #include <string>
 
 #include "commands.h"
-#include "se3t/train/config.h"
-#include "se3t/train/json.h"
-#include "se3t/train/molecule_config.h"
-#include "se3t/train/molecule_trainer.h"
-#include "se3t/train/trainer.h"
+#include "se3t/tasks/registry.h"
+#include "se3t/train/fit.h"
+#include "se3t/util/check.h"
+#include "se3t/util/json.h"
 
 namespace se3t::cli {
 
 namespace {
 
 struct Options {
-  std::string config, out, data;
+  std::string config, out, data, show_config;
   bool resume = false, quiet = false;
   int64_t epochs = -1, threads = -1;
   std::optional<uint64_t> seed;
@@ -35,24 +35,30 @@ std::string resume_hint(const Options& opts) {
   return s;
 }
 
-int train_molecules_command(const Options& opts) {
-  const MoleculeConfig config = MoleculeConfig::load(opts.config);
-  TrainOverrides ov;
-  ov.resume = opts.resume;
-  ov.out_dir = opts.out;
-  ov.data_dir = opts.data;
-  ov.epochs = opts.epochs;
-  ov.threads = opts.threads;
-  ov.seed = opts.seed;
-  ov.verbose = !opts.quiet;
-  const MoleculeTrainResult r = train_molecules(config, ov);
+int train(const Options& opts) {
+  if (!opts.show_config.empty()) {
+    std::printf("%s", default_config(opts.show_config)->describe().c_str());
+    return 0;
+  }
+  SE3T_CHECK(!opts.config.empty(), "give a config file (or --show-config TASK)");
+  const std::unique_ptr<Task> task = load_task(opts.config);
+  FitOptions fo;
+  fo.resume = opts.resume;
+  fo.out_dir = opts.out;
+  fo.data = opts.data;
+  fo.epochs = opts.epochs;
+  fo.threads = opts.threads;
+  fo.seed = opts.seed;
+  fo.verbose = !opts.quiet;
+  const FitResult r = fit(*task, fo);
   std::printf(
-      "{\"task\": \"molecules\", \"out_dir\": %s, \"interrupted\": %s, \"epochs\": %lld, "
+      "{\"task\": %s, \"model\": %s, \"out_dir\": %s, \"interrupted\": %s, \"epochs\": %lld, "
       "\"steps\": %lld, \"threads\": %lld, \"wall_s\": %s, \"test\": %s}\n",
+      json_string(task->config().task()).c_str(), json_string(task->config().model.type).c_str(),
       json_string(r.out_dir).c_str(), r.interrupted ? "true" : "false",
       static_cast<long long>(r.epochs_done), static_cast<long long>(r.steps),
       static_cast<long long>(r.threads), json_number(r.wall_s, 6).c_str(),
-      r.test.num_molecules > 0 ? r.test.to_json().c_str() : "null");
+      r.test.count > 0 ? r.test.json.c_str() : "null");
   std::fflush(stdout);
   if (r.interrupted) {
     std::fprintf(stderr, "se3t train: interrupted; continue with: %s\n", resume_hint(opts).c_str());
@@ -66,22 +72,30 @@ int train_molecules_command(const Options& opts) {
 void add_train_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
-      "train", "Train an N-body or molecule model (SE(3)-Transformer or TFN) from a TOML config.");
+      "train", "Train a model (SE(3)-Transformer or TFN) from a TOML config: N-body or molecules.");
   cmd->footer(
-      "Trains the N-body model described by a TOML config ([data], [model], [train]; see\n"
-      "configs/nbody_quick.toml). Generates the data set in [data].dir if it is missing. Writes\n"
-      "to the output directory: checkpoint.pt (every epoch, atomically), config.toml,\n"
-      "metrics.csv, metrics.jsonl, learning_curve.svg and, at the end, test_metrics.json; prints\n"
-      "a JSON summary on stdout. Ctrl-C finishes the current step, writes a checkpoint and exits\n"
-      "with status 130; --resume continues it bit-exactly (same thread count).\n"
-      "Model type 'linear' trains nothing and evaluates the Linear baseline.\n"
-      "A config with task = \"molecules\" (configs/qm7_energy.toml, amons_forces.toml,\n"
-      "qm9_homo.toml) trains a molecular energy (+ force) model instead; --data then replaces\n"
-      "[data].file.");
-  cmd->add_option("config", opts->config, "TOML config file")->required()->check(CLI::ExistingFile);
+      "The config's top-level `task` picks what is trained: \"nbody\" (the default; configs/\n"
+      "nbody_quick.toml) or \"molecules\" (configs/qm7_energy.toml, amons_forces.toml,\n"
+      "qm9_homo.toml). Every task has the same [model] and [train] sections and its own [data];\n"
+      "`se3t train --show-config TASK` prints every key with its default and meaning.\n"
+      "\n"
+      "Writes to the output directory: checkpoint.pt (every epoch, atomically), best_model.pt\n"
+      "(lowest validation loss, when there is a validation split), config.toml, metrics.csv,\n"
+      "metrics.jsonl, learning_curve.svg and, at the end, test_metrics.json (of best_model.pt);\n"
+      "prints a JSON summary on stdout. N-body generates its data set in [data].dir if it is\n"
+      "missing. Ctrl-C finishes the current step, writes a checkpoint and exits with status\n"
+      "130; --resume continues it bit-exactly (same thread count). A directory holding a\n"
+      "checkpoint is never trained into again without --resume. N-body model type 'linear'\n"
+      "trains nothing and evaluates the Linear baseline.");
+  cmd->add_option("config", opts->config, "TOML config file")->check(CLI::ExistingFile);
+  cmd->add_option("--show-config", opts->show_config,
+                  "print the default config of a task (nbody | molecules) with every key "
+                  "explained, and exit")
+      ->check(CLI::IsMember(task_names()));
   cmd->add_flag("--resume", opts->resume, "continue the checkpoint.pt in the output directory");
   cmd->add_option("--out", opts->out, "output directory (overrides [train].out_dir)");
-  cmd->add_option("--data", opts->data, "data directory (overrides [data].dir)");
+  cmd->add_option("--data", opts->data,
+                  "data location (overrides N-body [data].dir, molecules [data].file)");
   cmd->add_option("--epochs", opts->epochs,
                   "total epochs (overrides [train].epochs; the cosine schedule follows it)")
       ->check(CLI::NonNegativeNumber);
@@ -92,37 +106,7 @@ void add_train_command(CLI::App& app) {
                   "initialisation and data-order seed (overrides [train].seed; the data split "
                   "keeps its own seed): train ensemble members from one config");
   cmd->add_flag("--quiet", opts->quiet, "no progress or log lines on stderr");
-  cmd->callback([opts] {
-    run_guarded("train", [&] {
-      // task = "molecules" selects the molecule trainer; N-body is the default.
-      if (config_task(opts->config) == "molecules") return train_molecules_command(*opts);
-      const Config config = Config::parse(config_text_without_task(opts->config), opts->config);
-      TrainOverrides ov;
-      ov.resume = opts->resume;
-      ov.out_dir = opts->out;
-      ov.data_dir = opts->data;
-      ov.epochs = opts->epochs;
-      ov.threads = opts->threads;
-      ov.seed = opts->seed;
-      ov.verbose = !opts->quiet;
-      const TrainResult r = train_nbody(config, ov);
-      std::printf(
-          "{\"model\": %s, \"out_dir\": %s, \"interrupted\": %s, \"epochs\": %lld, "
-          "\"steps\": %lld, \"threads\": %lld, \"wall_s\": %s, \"test\": %s}\n",
-          json_string(config.model.type).c_str(), json_string(r.out_dir).c_str(),
-          r.interrupted ? "true" : "false", static_cast<long long>(r.epochs_done),
-          static_cast<long long>(r.steps), static_cast<long long>(r.threads),
-          json_number(r.wall_s, 6).c_str(),
-          r.test.num_samples > 0 ? r.test.to_json().c_str() : "null");
-      std::fflush(stdout);
-      if (r.interrupted) {
-        std::fprintf(stderr, "se3t train: interrupted; continue with: %s\n",
-                     resume_hint(*opts).c_str());
-        return 130;
-      }
-      return 0;
-    });
-  });
+  cmd->callback([opts] { run_guarded("train", [&] { return train(*opts); }); });
 }
 
 }  // namespace se3t::cli

@@ -23,8 +23,8 @@
 #include "se3t/nn/pooling.h"
 #include "se3t/nn/radial_basis.h"
 #include "se3t/nn/radial_profile.h"
-#include "se3t/nn/segment_ops.h"
 
+#include "se3t/models/backbone_options.h"
 #include "se3t/models/molecule_ensemble.h"
 #include "se3t/models/molecule_model.h"
 #include "se3t/models/nbody_model.h"

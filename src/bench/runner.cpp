@@ -18,8 +18,8 @@
 #include "se3t/nn/conv_se3.h"
 #include "se3t/nn/kernel_path.h"
 #include "se3t/so3/equivariant_basis.h"
-#include "se3t/train/json.h"
 #include "se3t/util/check.h"
+#include "se3t/util/json.h"
 
 namespace se3t::bench {
 

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "se3t/util/check.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 
@@ -21,12 +22,6 @@ bool is_space(char c) {
 
 bool is_blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), is_space);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 // Splits on runs of whitespace into `out` (reused between lines to avoid reallocating).
@@ -58,12 +53,6 @@ template <typename... Args>
   throw Error(detail::concat("se3t: ", source, ":", line, ": ", args...));
 }
 
-bool parse_integer(std::string_view s, int64_t& value) {
-  if (s.size() > 1 && s.front() == '+') s.remove_prefix(1);
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
-}
-
 bool is_logical(std::string_view s) {
   return s == "T" || s == "F" || s == "True" || s == "False" || s == "true" || s == "false" ||
          s == "TRUE" || s == "FALSE";
@@ -75,7 +64,7 @@ bool valid_value(char type, std::string_view s) {
   int64_t integer;
   switch (type) {
     case 'R':
-      return detail::parse_real(s, real);
+      return parse_real(s, real);
     case 'I':
       return parse_integer(s, integer);
     case 'L':
@@ -258,30 +247,12 @@ bool is_properties_key(const std::string& key) {
 
 }  // namespace
 
-namespace detail {
-
-bool parse_real(std::string_view s, double& value) {
-  if (s.size() > 1 && s.front() == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(value);
-}
-
-std::string format_real(double value) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  SE3T_CHECK(ec == std::errc(), "format_real: cannot format ", value);
-  return std::string(buf, end);
-}
-
-}  // namespace detail
-
 std::optional<double> Frame::number(const std::string& key) const {
   const auto it = info.find(key);
   if (it == info.end()) return std::nullopt;
   const std::string_view s = trim(it->second);
   double value = 0;
-  if (detail::parse_real(s, value)) return value;
+  if (parse_real(s, value)) return value;
   // Non-finite values are numbers too (a label may legitimately be nan); from_chars reads them.
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   SE3T_CHECK(!s.empty() && ec == std::errc() && end == s.data() + s.size(), "Frame::number: '", key,
@@ -382,7 +353,7 @@ bool ExtxyzReader::next(Frame& frame) {
       } else if (c.name == "pos" || c.name == "forces") {
         std::array<double, 3> v{};
         for (int k = 0; k < 3; ++k) {
-          if (!detail::parse_real(fields[f + k], v[k])) {
+          if (!parse_real(fields[f + k], v[k])) {
             fail(source_, line_, "column ", f + k + 1, " (", c.name, "): ", excerpt(fields[f + k]),
                  " is not a finite real number");
           }
@@ -483,9 +454,9 @@ void write_extxyz(std::ostream& out, const Frame& frame) {
   std::string row;
   for (std::size_t i = 0; i < n; ++i) {
     row = frame.species[i];
-    for (int k = 0; k < 3; ++k) row += ' ' + detail::format_real(frame.positions[i][k]);
+    for (int k = 0; k < 3; ++k) row += ' ' + format_real(frame.positions[i][k]);
     if (!frame.forces.empty()) {
-      for (int k = 0; k < 3; ++k) row += ' ' + detail::format_real(frame.forces[i][k]);
+      for (int k = 0; k < 3; ++k) row += ' ' + format_real(frame.forces[i][k]);
     }
     for (const AtomProperty& p : frame.atom_properties) {
       for (int k = 0; k < p.columns; ++k) row += ' ' + p.values[i * p.columns + k];

@@ -14,6 +14,8 @@
 #include "se3t/data/qm9_xyz.h"
 #include "se3t/graph/neighbourhood.h"
 #include "se3t/util/check.h"
+#include "se3t/util/fields.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 namespace fs = std::filesystem;
@@ -160,36 +162,30 @@ double EnergyStats::destandardise(const Molecule& m, double y) const {
 }
 
 std::string EnergyStats::to_text() const {
-  std::ostringstream out;
-  out << "mean = " << detail::format_real(mean) << "\nstd = " << detail::format_real(std) << "\n";
+  KeyValueText t;
+  t.put("mean", format_real(mean));
+  t.put("std", format_real(std));
   for (size_t i = 0; i < elements.size(); ++i) {
-    out << "e" << elements[i] << " = " << detail::format_real(reference[i]) << "\n";
+    t.put("e" + std::to_string(elements[i]), format_real(reference[i]));
   }
-  return out.str();
+  return t.str();
 }
 
 EnergyStats EnergyStats::from_text(const std::string& text) {
+  const KeyValueText t = KeyValueText::parse(text, "energy statistics");
   EnergyStats s;
-  std::istringstream in(text);
-  std::string key, eq, value;
-  bool has_mean = false, has_std = false;
-  while (in >> key >> eq >> value) {
-    double x = 0.0;
-    SE3T_CHECK(eq == "=" && detail::parse_real(value, x), "energy statistics: malformed line '",
-               key, " ", eq, " ", value, "'");
-    if (key == "mean") {
-      s.mean = x;
-      has_mean = true;
-    } else if (key == "std") {
-      s.std = x;
-      has_std = true;
-    } else {
-      SE3T_CHECK(key.size() > 1 && key[0] == 'e', "energy statistics: unknown key '", key, "'");
-      s.elements.push_back(std::stoi(key.substr(1)));
-      s.reference.push_back(x);
-    }
+  s.mean = t.real("mean");
+  s.std = t.real("std");
+  for (const auto& [key, value] : t.entries()) {
+    (void)value;
+    if (key == "mean" || key == "std") continue;
+    int64_t z = 0;
+    SE3T_CHECK(key.size() > 1 && key[0] == 'e' && parse_integer(key.substr(1), z),
+               "energy statistics: unknown key '", key, "'");
+    s.elements.push_back(static_cast<int>(z));
+    s.reference.push_back(t.real(key));
   }
-  SE3T_CHECK(has_mean && has_std && s.std > 0.0, "energy statistics: mean and std > 0 required");
+  SE3T_CHECK(s.std > 0.0, "energy statistics: std must be > 0");
   SE3T_CHECK(std::is_sorted(s.elements.begin(), s.elements.end()),
              "energy statistics: elements out of order");
   return s;

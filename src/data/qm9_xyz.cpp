@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "se3t/util/check.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 
@@ -82,7 +83,7 @@ class Parser {
     const std::size_t star = text.find("*^");
     if (star != std::string::npos) text.replace(star, 2, "e");
     double value = 0;
-    if (!detail::parse_real(text, value)) {
+    if (!parse_real(text, value)) {
       fail(line_no_, what, " ", excerpt(field), " is not a finite real number");
     }
     return value;
@@ -130,7 +131,7 @@ Frame read_qm9_xyz(std::istream& in, const std::string& source_name) {
   frame.info["index"] = std::to_string(index);
   for (int k = 0; k < 15; ++k) {
     const double value = p.real(f[2 + k], kQm9PropertyNames[k]);
-    frame.info[kQm9PropertyNames[k]] = detail::format_real(value);
+    frame.info[kQm9PropertyNames[k]] = format_real(value);
   }
 
   // n atom lines: element, x, y, z, Mulliken charge.
@@ -143,7 +144,7 @@ Frame read_qm9_xyz(std::istream& in, const std::string& source_name) {
     }
     frame.species.emplace_back(f[0]);
     frame.positions.push_back({p.real(f[1], "x"), p.real(f[2], "y"), p.real(f[3], "z")});
-    charges.values.push_back(detail::format_real(p.real(f[4], "Mulliken charge")));
+    charges.values.push_back(format_real(p.real(f[4], "Mulliken charge")));
   }
   frame.atom_properties.push_back(std::move(charges));
 
@@ -152,7 +153,7 @@ Frame read_qm9_xyz(std::istream& in, const std::string& source_name) {
   std::string frequencies;
   for (const std::string_view field : f) {
     if (!frequencies.empty()) frequencies += ' ';
-    frequencies += detail::format_real(p.real(field, "frequency"));
+    frequencies += format_real(p.real(field, "frequency"));
   }
   frame.info["frequencies"] = frequencies;
 

@@ -1,4 +1,4 @@
-#include "se3t/kernels/batched_matmul.h"
+#include "kernels/batched_matmul.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

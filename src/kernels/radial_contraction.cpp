@@ -1,4 +1,4 @@
-#include "se3t/kernels/radial_contraction.h"
+#include "kernels/radial_contraction.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>

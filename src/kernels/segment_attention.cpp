@@ -1,4 +1,4 @@
-#include "se3t/kernels/segment_attention.h"
+#include "kernels/segment_attention.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "se3t/kernels/segment_ops.h"
+#include "kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 #include "simd.h"

@@ -1,4 +1,4 @@
-#include "se3t/kernels/segment_ops.h"
+#include "kernels/segment_ops.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "se3t/util/check.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 
@@ -74,9 +75,9 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
       Frame& fr = frames[idx[j]];
       const auto old = fr.info.find("energy");
       if (old != fr.info.end()) fr.info["energy_ref"] = old->second;
-      fr.info["energy"] = detail::format_real(ep[j]);
+      fr.info["energy"] = format_real(ep[j]);
       if (ensemble.size() > 1) {
-        fr.info["energy_std"] = detail::format_real(sp[j]);
+        fr.info["energy_std"] = format_real(sp[j]);
       } else {
         fr.info.erase("energy_std");  // a spread from an earlier ensemble would be stale
       }

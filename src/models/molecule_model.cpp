@@ -13,112 +13,67 @@
 #include "se3t/nn/radial_basis.h"
 #include "se3t/util/check.h"
 #include "se3t/util/save_archive.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 
+void MoleculeModelOptions::visit_head(FieldVisitor& v) {
+  v.field("pooling", pooling, "per molecule: sum (size-extensive energies), avg or max",
+          {"sum", "avg", "max"});
+  v.field("out_channels", out_channels, "degree-0 channels of the network output",
+          Range::at_least(1));
+  v.field("mlp_hidden", mlp_hidden, "hidden width of the MLP after the network",
+          Range::at_least(1));
+  v.field("radial_basis", radial_basis,
+          "Gaussians expanding |x_ij| for the radial MLPs (0: the raw distance; else >= 2)",
+          Range::at_least(0));
+  v.field("radial_max", radial_max, "range of the Gaussians (Angstrom)", Range::above(0));
+}
+
+namespace {
+// Every setting of the options, in the order of their key = value text.
+FieldList all_fields(MoleculeModelOptions& o) {
+  return [&o](FieldVisitor& v) {
+    o.backbone.visit(v);
+    o.visit_head(v);
+    v.field("cutoff", o.cutoff, "radius graph cutoff (A); <= 0: fully connected");
+  };
+}
+}  // namespace
+
 void MoleculeModelOptions::validate() const {
-  SE3T_CHECK(num_degrees >= 1, "molecule model: num_degrees must be >= 1, got ", num_degrees);
-  SE3T_CHECK(num_channels >= 1, "molecule model: num_channels must be >= 1, got ", num_channels);
-  SE3T_CHECK(out_channels >= 1, "molecule model: out_channels must be >= 1, got ", out_channels);
-  SE3T_CHECK(mlp_hidden >= 1, "molecule model: mlp_hidden must be >= 1, got ", mlp_hidden);
-  SE3T_CHECK(pooling == "sum" || pooling == "avg" || pooling == "max",
-             "molecule model: pooling must be sum, avg or max, got '", pooling, "'");
-  SE3T_CHECK(std::isfinite(cutoff), "molecule model: cutoff must be finite");
+  MoleculeModelOptions o = *this;
+  check_fields(all_fields(o), "molecule model: ");
+  SE3T_CHECK(backbone.type != "linear", "molecule model: type must be se3_transformer or tfn");
   SE3T_CHECK(radial_basis == 0 || radial_basis >= 2,
              "molecule model: radial_basis must be 0 (raw distance) or >= 2, got ", radial_basis);
-  SE3T_CHECK(std::isfinite(radial_max) && radial_max > 0.0,
-             "molecule model: radial_max must be finite and > 0, got ", radial_max);
 }
 
 SE3TransformerOptions MoleculeModelOptions::network(int64_t num_elements) const {
   validate();
   SE3T_CHECK(num_elements >= 1, "molecule model: empty element vocabulary");
-  SE3TransformerOptions o;
-  o.fiber_in = Fiber({{0, num_elements}});
-  o.fiber_hidden = Fiber::uniform(num_degrees - 1, num_channels);
-  o.fiber_out = Fiber({{0, out_channels}});
-  o.num_layers = num_layers;
-  o.num_heads = num_heads;
-  o.channels_div = channels_div;
-  o.radial_hidden = radial_hidden;
-  o.edge_dim = radial_basis;
-  o.self_interaction = self_interaction;
-  o.skip = skip;
-  o.norm = norm;
-  o.pooling = Pooling::kNone;  // pooled here, after (avg/max) or before (sum) the MLP
-  o.attention = attention;
-  o.validate();
-  return o;
+  // Pooled here, after (avg/max) or before (sum) the MLP, not by the network.
+  return backbone.network(Fiber({{0, num_elements}}), Fiber({{0, out_channels}}), radial_basis);
 }
 
 std::string MoleculeModelOptions::to_text() const {
-  std::ostringstream out;
-  out << "attention = " << (attention ? "true" : "false") << "\nnum_layers = " << num_layers
-      << "\nnum_degrees = " << num_degrees << "\nnum_channels = " << num_channels
-      << "\nnum_heads = " << num_heads << "\nchannels_div = " << channels_div
-      << "\nradial_hidden = " << radial_hidden
-      << "\nself_interaction = " << to_string(self_interaction) << "\nskip = " << to_string(skip)
-      << "\nnorm = " << (norm ? "true" : "false") << "\npooling = " << pooling
-      << "\nout_channels = " << out_channels << "\nmlp_hidden = " << mlp_hidden
-      << "\ncutoff = " << detail::format_real(cutoff) << "\nradial_basis = " << radial_basis
-      << "\nradial_max = " << detail::format_real(radial_max) << "\n";
-  return out.str();
+  MoleculeModelOptions o = *this;
+  return to_key_value(all_fields(o));
 }
 
 MoleculeModelOptions MoleculeModelOptions::from_text(const std::string& text) {
-  MoleculeModelOptions o;
-  std::istringstream in(text);
-  std::string key, eq, v;
-  auto as_int = [](const std::string& k, const std::string& s) {
-    double x = 0.0;
-    SE3T_CHECK(detail::parse_real(s, x) && x == static_cast<double>(static_cast<int64_t>(x)),
-               "molecule model options: ", k, " must be an integer, got '", s, "'");
-    return static_cast<int64_t>(x);
-  };
-  auto as_bool = [](const std::string& k, const std::string& s) {
-    SE3T_CHECK(s == "true" || s == "false", "molecule model options: ", k,
-               " must be true or false, got '", s, "'");
-    return s == "true";
-  };
-  while (in >> key >> eq >> v) {
-    SE3T_CHECK(eq == "=", "molecule model options: malformed line at '", key, "'");
-    if (key == "attention")
-      o.attention = as_bool(key, v);
-    else if (key == "num_layers")
-      o.num_layers = as_int(key, v);
-    else if (key == "num_degrees")
-      o.num_degrees = as_int(key, v);
-    else if (key == "num_channels")
-      o.num_channels = as_int(key, v);
-    else if (key == "num_heads")
-      o.num_heads = as_int(key, v);
-    else if (key == "channels_div")
-      o.channels_div = as_int(key, v);
-    else if (key == "radial_hidden")
-      o.radial_hidden = as_int(key, v);
-    else if (key == "self_interaction")
-      o.self_interaction = parse_self_interaction(v);
-    else if (key == "skip")
-      o.skip = parse_skip(v);
-    else if (key == "norm")
-      o.norm = as_bool(key, v);
-    else if (key == "pooling")
-      o.pooling = v;
-    else if (key == "out_channels")
-      o.out_channels = as_int(key, v);
-    else if (key == "mlp_hidden")
-      o.mlp_hidden = as_int(key, v);
-    else if (key == "radial_basis")
-      o.radial_basis = as_int(key, v);
-    else if (key == "radial_max") {
-      SE3T_CHECK(detail::parse_real(v, o.radial_max), "molecule model options: bad radial_max '", v,
-                 "'");
-    } else if (key == "cutoff") {
-      SE3T_CHECK(detail::parse_real(v, o.cutoff), "molecule model options: bad cutoff '", v, "'");
+  const KeyValueText in = KeyValueText::parse(text, "molecule model options");
+  // Files written before the backbone's settings were shared say attention = true|false.
+  KeyValueText t = KeyValueText::parse("", in.what());
+  for (const auto& [key, value] : in.entries()) {
+    if (key == "attention") {
+      t.put("type", in.boolean(key) ? "se3_transformer" : "tfn");
     } else {
-      SE3T_CHECK(false, "molecule model options: unknown key '", key, "'");
+      t.put(key, value);
     }
   }
+  MoleculeModelOptions o;
+  from_key_value(t, all_fields(o));
   o.validate();
   return o;
 }

@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <filesystem>
+
 #include "se3t/graph/neighbourhood.h"
 #include "se3t/util/check.h"
 
@@ -32,25 +34,8 @@ void check_batch(const NBodyBatch& b) {
 
 }  // namespace
 
-SE3TransformerOptions NBodyModelSpec::options() const {
-  SE3T_CHECK(num_degrees >= 1, "N-body model: num_degrees must be >= 1, got ", num_degrees);
-  SE3T_CHECK(num_channels >= 1, "N-body model: num_channels must be >= 1, got ", num_channels);
-  SE3TransformerOptions o;
-  o.fiber_in = Fiber({{0, 1}, {1, 1}});
-  o.fiber_hidden = Fiber::uniform(num_degrees - 1, num_channels);
-  o.fiber_out = Fiber({{1, 2}});
-  o.num_layers = num_layers;
-  o.num_heads = num_heads;
-  o.channels_div = channels_div;
-  o.radial_hidden = radial_hidden;
-  o.edge_dim = 1;
-  o.self_interaction = self_interaction;
-  o.skip = skip;
-  o.norm = norm;
-  o.pooling = Pooling::kNone;
-  o.attention = attention;
-  o.validate();
-  return o;
+SE3TransformerOptions nbody_network(const BackboneOptions& backbone) {
+  return backbone.network(Fiber({{0, 1}, {1, 1}}), Fiber({{1, 2}}), /*edge_dim=*/1);
 }
 
 GraphBatch nbody_graph(const NBodyBatch& batch, at::ScalarType dtype) {
@@ -102,6 +87,11 @@ NBodyPrediction linear_baseline(const NBodyBatch& batch, double interval) {
   check_batch(batch);
   const at::Tensor pos = batch.pos.to(at::kDouble), vel = batch.vel.to(at::kDouble);
   return {pos + vel * interval, vel.clone()};
+}
+
+NBodyModel load_nbody_model(const std::string& path) {
+  SE3T_CHECK(std::filesystem::exists(path), "checkpoint '", path, "' does not exist");
+  return NBodyModel(load_model(path));
 }
 
 }  // namespace se3t

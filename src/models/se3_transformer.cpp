@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "se3t/util/check.h"
+#include "se3t/util/fields.h"
 #include "se3t/util/save_archive.h"
 
 namespace se3t {
@@ -30,50 +31,27 @@ void SE3TransformerOptions::validate() const {
 }
 
 std::string SE3TransformerOptions::to_text() const {
-  std::ostringstream out;
-  out << "fiber_in = " << fiber_in.str() << "\n"
-      << "fiber_hidden = " << fiber_hidden.str() << "\n"
-      << "fiber_out = " << fiber_out.str() << "\n"
-      << "num_layers = " << num_layers << "\n"
-      << "num_heads = " << num_heads << "\n"
-      << "channels_div = " << channels_div << "\n"
-      << "radial_hidden = " << radial_hidden << "\n"
-      << "edge_dim = " << edge_dim << "\n"
-      << "self_interaction = " << to_string(self_interaction) << "\n"
-      << "skip = " << to_string(skip) << "\n"
-      << "norm = " << (norm ? "true" : "false") << "\n"
-      << "pooling = " << to_string(pooling) << "\n"
-      << "attention = " << (attention ? "true" : "false") << "\n";
-  return out.str();
+  KeyValueText t;
+  t.put("fiber_in", fiber_in.str());
+  t.put("fiber_hidden", fiber_hidden.str());
+  t.put("fiber_out", fiber_out.str());
+  t.put("num_layers", std::to_string(num_layers));
+  t.put("num_heads", std::to_string(num_heads));
+  t.put("channels_div", std::to_string(channels_div));
+  t.put("radial_hidden", std::to_string(radial_hidden));
+  t.put("edge_dim", std::to_string(edge_dim));
+  t.put("self_interaction", to_string(self_interaction));
+  t.put("skip", to_string(skip));
+  t.put("norm", norm ? "true" : "false");
+  t.put("pooling", to_string(pooling));
+  t.put("attention", attention ? "true" : "false");
+  return t.str();
 }
 
 SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) {
+  const KeyValueText t = KeyValueText::parse(text, "model options");
   SE3TransformerOptions o;
-  std::istringstream in(text);
-  std::string line;
-  auto as_int = [](const std::string& key, const std::string& v) {
-    try {
-      size_t used = 0;
-      const int64_t x = std::stoll(v, &used);
-      if (used == v.size()) return x;
-    } catch (const std::logic_error&) {
-    }
-    SE3T_CHECK(false, "model options: ", key, " must be an integer, got '", v, "'");
-    return int64_t{0};
-  };
-  auto as_bool = [](const std::string& key, const std::string& v) {
-    SE3T_CHECK(v == "true" || v == "false", "model options: ", key, " must be true or false, got '",
-               v, "'");
-    return v == "true";
-  };
-  while (std::getline(in, line)) {
-    const auto eq = line.find('=');
-    if (line.empty() || eq == std::string::npos) continue;
-    auto trim = [](std::string s) {
-      const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t\r");
-      return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-    };
-    const std::string key = trim(line.substr(0, eq)), v = trim(line.substr(eq + 1));
+  for (const auto& [key, v] : t.entries()) {
     if (key == "fiber_in")
       o.fiber_in = Fiber::parse(v);
     else if (key == "fiber_hidden")
@@ -81,25 +59,25 @@ SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) 
     else if (key == "fiber_out")
       o.fiber_out = Fiber::parse(v);
     else if (key == "num_layers")
-      o.num_layers = as_int(key, v);
+      o.num_layers = t.integer(key);
     else if (key == "num_heads")
-      o.num_heads = as_int(key, v);
+      o.num_heads = t.integer(key);
     else if (key == "channels_div")
-      o.channels_div = as_int(key, v);
+      o.channels_div = t.integer(key);
     else if (key == "radial_hidden")
-      o.radial_hidden = as_int(key, v);
+      o.radial_hidden = t.integer(key);
     else if (key == "edge_dim")
-      o.edge_dim = as_int(key, v);
+      o.edge_dim = t.integer(key);
     else if (key == "self_interaction")
       o.self_interaction = parse_self_interaction(v);
     else if (key == "skip")
       o.skip = parse_skip(v);
     else if (key == "norm")
-      o.norm = as_bool(key, v);
+      o.norm = t.boolean(key);
     else if (key == "pooling")
       o.pooling = parse_pooling(v);
     else if (key == "attention")
-      o.attention = as_bool(key, v);
+      o.attention = t.boolean(key);
     else
       SE3T_CHECK(false, "model options: unknown key '", key, "'");
   }

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "se3t/kernels/segment_attention.h"
-#include "se3t/kernels/segment_ops.h"
+#include "kernels/segment_attention.h"
+#include "kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 

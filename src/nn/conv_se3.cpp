@@ -2,9 +2,9 @@
 
 #include <ATen/ATen.h>
 
-#include "se3t/kernels/batched_matmul.h"
-#include "se3t/kernels/radial_contraction.h"
-#include "se3t/kernels/segment_ops.h"
+#include "kernels/batched_matmul.h"
+#include "kernels/radial_contraction.h"
+#include "kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 

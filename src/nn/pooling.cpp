@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "se3t/kernels/segment_ops.h"
+#include "kernels/segment_ops.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 

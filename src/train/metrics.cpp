@@ -8,21 +8,18 @@
 #include <sstream>
 
 #include "se3t/util/check.h"
+#include "se3t/util/json.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 namespace {
 
-std::string num(double x, int precision = 8) {
+std::string num(double x, int precision = 10) {
   if (!std::isfinite(x)) return "";
   std::ostringstream out;
   out.precision(precision);
   out << x;
   return out.str();
-}
-
-std::string json_num(double x) {
-  const std::string s = num(x, 10);
-  return s.empty() ? "null" : s;
 }
 
 std::string fixed(double x, int digits) {
@@ -37,43 +34,35 @@ std::string path_in(const std::string& dir, const char* name) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    SE3T_CHECK(out.good(), "cannot write ", tmp);
-    out << text;
-    out.flush();
-    SE3T_CHECK(out.good(), "cannot write ", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::remove(tmp.c_str());
-  SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", path, ": ", ec.message());
-}
-
-void write_metrics(const std::string& out_dir, const std::vector<EpochRecord>& history) {
+void write_metrics(const std::string& out_dir, const std::string& task,
+                   const std::vector<std::string>& metric_names,
+                   const std::vector<EpochRecord>& history) {
   std::ostringstream csv, jsonl;
-  csv << "epoch,step,lr,train_loss,valid_loss,valid_mse_position,valid_mse_velocity,"
-         "epoch_time_s,elapsed_s\n";
+  csv << "epoch,step,lr,train_loss,valid_loss";
+  for (const std::string& n : metric_names) csv << ",valid_" << n;
+  csv << ",epoch_time_s,elapsed_s\n";
   for (const EpochRecord& r : history) {
     csv << r.epoch << "," << r.step << "," << num(r.lr) << "," << num(r.train_loss) << ","
-        << num(r.valid_loss) << "," << num(r.valid_mse_position) << "," << num(r.valid_mse_velocity)
-        << "," << num(r.epoch_time_s, 4) << "," << num(r.elapsed_s, 6) << "\n";
-    jsonl << "{\"epoch\": " << r.epoch << ", \"step\": " << r.step << ", \"lr\": " << json_num(r.lr)
-          << ", \"train_loss\": " << json_num(r.train_loss)
-          << ", \"valid_loss\": " << json_num(r.valid_loss)
-          << ", \"valid_mse_position\": " << json_num(r.valid_mse_position)
-          << ", \"valid_mse_velocity\": " << json_num(r.valid_mse_velocity)
-          << ", \"epoch_time_s\": " << json_num(r.epoch_time_s)
-          << ", \"elapsed_s\": " << json_num(r.elapsed_s) << "}\n";
+        << num(r.valid_loss);
+    jsonl << "{\"epoch\": " << r.epoch << ", \"step\": " << r.step
+          << ", \"lr\": " << json_number(r.lr) << ", \"train_loss\": " << json_number(r.train_loss)
+          << ", \"valid_loss\": " << json_number(r.valid_loss);
+    for (size_t k = 0; k < metric_names.size(); ++k) {
+      const double v = k < r.valid.size() ? r.valid[k] : NAN;
+      csv << "," << num(v);
+      jsonl << ", \"valid_" << metric_names[k] << "\": " << json_number(v);
+    }
+    csv << "," << num(r.epoch_time_s, 4) << "," << num(r.elapsed_s, 6) << "\n";
+    jsonl << ", \"epoch_time_s\": " << json_number(r.epoch_time_s)
+          << ", \"elapsed_s\": " << json_number(r.elapsed_s) << "}\n";
   }
   write_file_atomic(path_in(out_dir, "metrics.csv"), csv.str());
   write_file_atomic(path_in(out_dir, "metrics.jsonl"), jsonl.str());
-  write_file_atomic(path_in(out_dir, "learning_curve.svg"), learning_curve_svg(history));
+  write_file_atomic(path_in(out_dir, "learning_curve.svg"),
+                    learning_curve_svg("se3t " + task + " training: loss (log scale)", history));
 }
 
-std::string learning_curve_svg(const std::vector<EpochRecord>& history) {
+std::string learning_curve_svg(const std::string& title, const std::vector<EpochRecord>& history) {
   const double W = 720, H = 440, left = 80, right = 160, top = 40, bottom = 60;
   const double pw = W - left - right, ph = H - top - bottom;
   // Loss range over both curves, in whole decades.
@@ -101,7 +90,7 @@ std::string learning_curve_svg(const std::vector<EpochRecord>& history) {
     << "\" viewBox=\"0 0 " << W << " " << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     << "<text x=\"" << left + pw / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
-    << "se3t N-body training: loss (MSE, log scale)</text>\n";
+    << title << "</text>\n";
   // Decade grid lines and labels, with minor ticks at 2..9.
   for (double d = d_lo; d <= d_hi + 1e-9; d += 1) {
     const double y = y_of(std::pow(10.0, d));

@@ -9,8 +9,8 @@
 
 #include "common/expect_error.h"
 #include "common/testing.h"
+#include "kernels/batched_matmul.h"
 #include "kernels/guards.h"
-#include "se3t/kernels/batched_matmul.h"
 
 namespace se3t {
 namespace {

@@ -12,8 +12,8 @@
 
 #include "common/testing.h"
 #include "kernels/guards.h"
+#include "kernels/radial_contraction.h"
 #include "nn/nn_testing.h"
-#include "se3t/kernels/radial_contraction.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/attention_se3.h"
 #include "se3t/nn/conv_se3.h"

@@ -13,8 +13,8 @@
 #include "common/expect_error.h"
 #include "common/testing.h"
 #include "kernels/guards.h"
+#include "kernels/segment_attention.h"
 #include "nn/nn_testing.h"
-#include "se3t/kernels/segment_attention.h"
 #include "se3t/nn/attention_se3.h"
 
 namespace se3t {

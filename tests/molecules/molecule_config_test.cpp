@@ -6,9 +6,11 @@
 #include <fstream>
 
 #include "common/testing.h"
-#include "se3t/train/config.h"
-#include "se3t/train/molecule_config.h"
+#include "se3t/tasks/molecule_task.h"
+#include "se3t/tasks/nbody_task.h"
+#include "se3t/tasks/registry.h"
 #include "se3t/util/check.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 namespace {
@@ -31,7 +33,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 TEST(MoleculeConfig, ShippedConfigsParseAndRoundTrip) {
   for (const char* name : {"qm7_energy.toml", "amons_forces.toml", "qm9_homo.toml"}) {
     const std::string path = testing::source_dir() + "/configs/" + name;
-    EXPECT_EQ(config_task(path), "molecules") << name;
+    EXPECT_EQ(config_task(read_text(path), path), "molecules") << name;
     const MoleculeConfig c = MoleculeConfig::load(path);
     EXPECT_EQ(MoleculeConfig::parse(c.to_toml(), "again").to_toml(), c.to_toml()) << name;
   }
@@ -45,15 +47,12 @@ TEST(MoleculeConfig, ShippedConfigsParseAndRoundTrip) {
   EXPECT_EQ(qm9.model.num_degrees, 4);
   EXPECT_EQ(qm9.model.num_channels, 32);
   EXPECT_EQ(qm9.model.num_heads, 8);
-  EXPECT_EQ(qm9.model.pooling, "max");
-  // The N-body configs keep working: no task key means nbody, and the text without the task
-  // key (what se3t train hands the N-body parser) reads to the same config.
+  EXPECT_EQ(qm9.head.pooling, "max");
+  // The N-body configs keep working: no task key means nbody.
   for (const char* name : {"nbody_quick.toml", "nbody_paper_cpu.toml", "nbody_egnn.toml"}) {
     const std::string path = testing::source_dir() + "/configs/" + name;
-    EXPECT_EQ(config_task(path), "nbody") << name;
-    EXPECT_EQ(Config::parse(config_text_without_task(path), path).to_toml(),
-              Config::load(path).to_toml())
-        << name;
+    EXPECT_EQ(config_task(read_text(path), path), "nbody") << name;
+    EXPECT_EQ(load_task(path)->config().task(), "nbody") << name;
   }
 }
 
@@ -78,13 +77,22 @@ TEST(MoleculeConfig, ErrorsNameTheKey) {
 
 TEST(MoleculeConfig, TaskDispatch) {
   const std::string bad = write_temp("se3t_task_bad.toml", "task = \"proteins\"\n");
-  EXPECT_THROW(config_task(bad), Error);
+  try {
+    load_task(bad);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"molecules\""), std::string::npos) << e.what();
+  }
   const std::string nb =
       write_temp("se3t_task_nbody.toml", "task = \"nbody\"\n[train]\nepochs = 3\n");
-  EXPECT_EQ(config_task(nb), "nbody");
-  // The N-body parser reads the file once the task key is removed.
-  const Config c = Config::parse(config_text_without_task(nb), nb);
-  EXPECT_EQ(c.train.epochs, 3);
+  const std::unique_ptr<Task> t = load_task(nb);
+  EXPECT_EQ(t->config().task(), "nbody");
+  EXPECT_EQ(t->config().train.epochs, 3);
+  // Molecule defaults differ from N-body's where the tasks need it.
+  const std::string mol = write_temp("se3t_task_mol.toml", "task = \"molecules\"\n");
+  EXPECT_EQ(load_task(mol)->config().model.num_degrees, 2);
+  EXPECT_EQ(load_task(nb)->config().model.num_degrees, 4);
+  std::remove(mol.c_str());
   std::remove(bad.c_str());
   std::remove(nb.c_str());
 }

@@ -5,12 +5,12 @@
 
 #include <cmath>
 
+#include "common/molecule_testing.h"
 #include "common/testing.h"
-#include "molecule_testing.h"
 #include "se3t/data/elements.h"
 #include "se3t/models/molecule_ensemble.h"
 #include "se3t/so3/rotation.h"
-#include "se3t/train/molecule_evaluate.h"
+#include "se3t/tasks/molecule_evaluate.h"
 #include "se3t/util/check.h"
 
 namespace se3t {
@@ -150,7 +150,7 @@ TEST(MoleculeEnsemble, MetricsEqualErrorsComputedByHand) {
   EXPECT_TRUE(std::isnan(m.loss));
   // A one-member ensemble has the single model's errors.
   MoleculeModel model = ensemble.members()[0];
-  const MoleculeMetrics single = evaluate_molecules(*model, mols, MoleculeTrainConfig{}, true, 7);
+  const MoleculeMetrics single = evaluate_molecules(*model, mols, MoleculeLoss{}, true, 7);
   const MoleculeMetrics one = evaluate_molecules(MoleculeEnsemble({model}), mols, true, 2);
   EXPECT_NEAR(one.energy_mae, single.energy_mae, 1e-9);
   EXPECT_NEAR(one.force_rmse, single.force_rmse, 1e-9);

@@ -8,14 +8,14 @@
 
 #include <torch/optim/adam.h>
 
+#include "common/molecule_testing.h"
 #include "common/testing.h"
-#include "molecule_testing.h"
 #include "se3t/data/elements.h"
 #include "se3t/data/extxyz.h"
 #include "se3t/models/molecule_ensemble.h"
 #include "se3t/models/molecule_model.h"
 #include "se3t/so3/rotation.h"
-#include "se3t/train/molecule_trainer.h"
+#include "se3t/tasks/molecule_loss.h"
 #include "se3t/util/check.h"
 
 namespace se3t {
@@ -138,7 +138,7 @@ TEST(MoleculeModel, SaveLoadRoundTripAndErrors) {
 TEST(MoleculeTraining, LossDecreasesOnATinySet) {
   const std::vector<Molecule> mols = random_molecules(8, 15);
   MoleculeModel model = make_model(mols, small_options(true, "sum"), at::kFloat);
-  MoleculeTrainConfig tc;
+  MoleculeLoss tc;
   tc.force_weight = 0.0;
   tc.loss = "mse";
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(5e-3));
@@ -163,7 +163,7 @@ TEST(MoleculeTraining, ForceLossBackpropagatesToParameters) {
     for (size_t a = 0; a < m.numbers.size(); ++a) m.forces.push_back({0.3, -0.2, 0.1 * a});
   }
   MoleculeModel model = make_model(mols, small_options(false, "sum"));
-  MoleculeTrainConfig tc;
+  MoleculeLoss tc;
   tc.energy_weight = 0.0;
   tc.force_weight = 1.0;
   tc.loss = "mse";

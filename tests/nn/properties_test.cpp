@@ -5,9 +5,9 @@
 #include <limits>
 
 #include "common/testing.h"
+#include "kernels/segment_ops.h"
 #include "nn/nn_testing.h"
 #include "se3t/graph/neighbourhood.h"
-#include "se3t/kernels/segment_ops.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/so3/rotation.h"
 #include "se3t/util/check.h"

@@ -3,18 +3,21 @@
 
 #include <cmath>
 #include <fstream>
+#include <memory>
+#include <sstream>
 
 #include "common/testing.h"
-#include "se3t/train/config.h"
+#include "common/train_testing.h"
+#include "se3t/tasks/nbody_task.h"
+#include "se3t/tasks/registry.h"
 #include "se3t/util/check.h"
-#include "train_testing.h"
 
 namespace se3t {
 namespace {
 
 void expect_error(const std::string& text, std::initializer_list<const char*> parts) {
   try {
-    Config::parse(text, "my.toml");
+    NBodyConfig::parse(text, "my.toml");
     ADD_FAILURE() << "no error for:\n" << text;
   } catch (const Error& e) {
     const std::string msg = e.what();
@@ -23,7 +26,7 @@ void expect_error(const std::string& text, std::initializer_list<const char*> pa
 }
 
 TEST(Config, ReadsEveryKey) {
-  const Config c = Config::parse(R"(
+  const NBodyConfig c = NBodyConfig::parse(R"(
 [data]
 protocol = "egnn"
 dir = "d"
@@ -60,7 +63,7 @@ threads = 2
 out_dir = "o"
 eval_every = 3
 )",
-                                 "t.toml");
+                                           "t.toml");
   EXPECT_EQ(c.data.protocol, "egnn");
   EXPECT_EQ(c.data.dir, "d");
   EXPECT_EQ(c.data.num_train, 10);
@@ -92,25 +95,26 @@ eval_every = 3
   EXPECT_EQ(c.train.out_dir, "o");
   EXPECT_EQ(c.train.eval_every, 3);
   // The network the model table describes.
-  const SE3TransformerOptions o = c.model.spec().options();
+  const SE3TransformerOptions o = nbody_network(c.model);
   EXPECT_FALSE(o.attention);
   EXPECT_EQ(o.fiber_hidden, Fiber::uniform(1, 8));
   EXPECT_EQ(o.fiber_in, Fiber({{0, 1}, {1, 1}}));
   EXPECT_EQ(o.fiber_out, Fiber({{1, 2}}));
   EXPECT_EQ(o.edge_dim, 1);
   // Round trip through to_toml.
-  EXPECT_EQ(Config::parse(c.to_toml(), "again").to_toml(), c.to_toml());
+  EXPECT_EQ(NBodyConfig::parse(c.to_toml(), "again").to_toml(), c.to_toml());
 }
 
 TEST(Config, ProtocolDefaults) {
-  const Config paper = Config::parse("", "empty.toml");
+  const NBodyConfig paper = NBodyConfig::parse("", "empty.toml");
   EXPECT_EQ(paper.data.protocol, "paper");
   EXPECT_EQ(paper.data.num_train, 5000);
   EXPECT_EQ(paper.data.num_valid, 0);
   EXPECT_EQ(paper.data.num_test, 1000);
   EXPECT_EQ(paper.data.input_frame, 0);
   EXPECT_EQ(paper.data.target_frame, 5);
-  const Config egnn = Config::parse("[data]\nprotocol = \"egnn\"\nnum_test = 5\n", "e.toml");
+  const NBodyConfig egnn =
+      NBodyConfig::parse("[data]\nprotocol = \"egnn\"\nnum_test = 5\n", "e.toml");
   EXPECT_EQ(egnn.data.num_train, 3000);
   EXPECT_EQ(egnn.data.num_valid, 2000);
   EXPECT_EQ(egnn.data.num_test, 5);
@@ -156,11 +160,43 @@ TEST(Config, ErrorsNameTheKeyAndFile) {
                {"my.toml", "[model].channels_div"});
   expect_error("[model]\nskip = \"add\"\n", {"my.toml", "[model].skip", "cat"});
   expect_error("[train]\nlr = 1e-3\nlr = 2e-3\n", {"my.toml:3"});  // TOML syntax: line number
+  // Values that would run, but not as the user meant.
+  expect_error("[train]\nlr = 1e-3\nlr_min = 1e-2\n", {"my.toml", "[train].lr_min", "lr"});
+  expect_error("[train]\nlr = 0.0\n", {"my.toml", "[train].lr", "> 0"});
+  expect_error("[train]\nthreads = 5000\n", {"my.toml", "[train].threads", "[0, 1024]"});
+  expect_error("[train]\nout_dir = \"\"\n", {"my.toml", "[train].out_dir"});
+  expect_error("task = \"molecules\"\n", {"my.toml", "task", "nbody"});
+  // Type errors name the line of the key.
+  expect_error("[train]\n\nepochs = 2.5\n", {"my.toml:3", "[train].epochs", "integer"});
+}
+
+// The config schema, declared once, serves the TOML writer and the --show-config listing:
+// every key the writer emits is documented, and the documented defaults read back as the
+// defaults.
+TEST(Config, ShowConfigListsEveryKeyWithItsDefault) {
+  for (const std::string& task : task_names()) {
+    const std::unique_ptr<ExperimentConfig> c = default_config(task);
+    const std::string doc = c->describe();
+    std::istringstream in(c->to_toml());
+    std::string line;
+    int keys = 0;
+    while (std::getline(in, line)) {
+      const auto eq = line.find(" = ");
+      if (eq == std::string::npos) continue;
+      ++keys;
+      EXPECT_NE(doc.find("\n" + line + "\n"), std::string::npos) << task << ": " << line;
+    }
+    EXPECT_GT(keys, 25) << task;
+    // The listing is a config: it reads back to the defaults.
+    std::unique_ptr<ExperimentConfig> back = default_config(task);
+    back->read(doc, "--show-config " + task);
+    EXPECT_EQ(back->to_toml(), c->to_toml()) << task;
+  }
 }
 
 TEST(Config, LoadNamesMissingFile) {
   try {
-    Config::load("/nonexistent/se3t.toml");
+    NBodyConfig::load("/nonexistent/se3t.toml");
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/se3t.toml"), std::string::npos);
@@ -168,10 +204,10 @@ TEST(Config, LoadNamesMissingFile) {
 }
 
 TEST(Config, ShippedConfigsParse) {
-  for (const char* name : {"nbody_quick.toml", "nbody_paper.toml", "nbody_paper_cpu.toml",
-                           "nbody_egnn.toml"}) {
+  for (const char* name :
+       {"nbody_quick.toml", "nbody_paper.toml", "nbody_paper_cpu.toml", "nbody_egnn.toml"}) {
     const std::string path = testing::source_dir() + "/configs/" + name;
-    EXPECT_NO_THROW(Config::load(path)) << path;
+    EXPECT_NO_THROW(NBodyConfig::load(path)) << path;
   }
 }
 

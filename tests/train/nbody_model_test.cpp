@@ -8,13 +8,13 @@
 #include <filesystem>
 
 #include "common/testing.h"
+#include "common/train_testing.h"
+#include "se3t/data/nbody_files.h"
 #include "se3t/models/nbody_model.h"
 #include "se3t/so3/rotation.h"
 #include "se3t/so3/wigner_d.h"
-#include "se3t/train/evaluate.h"
-#include "se3t/train/nbody_data.h"
+#include "se3t/tasks/nbody_evaluate.h"
 #include "se3t/util/check.h"
-#include "train_testing.h"
 
 namespace se3t {
 namespace {
@@ -112,12 +112,12 @@ TEST(NBodyModel, VelocityIsATypeOneFeature) {
 }
 
 TEST(NBodyModel, PredictionsAreEquivariant) {
-  NBodyModelSpec spec;
+  BackboneOptions spec;
   spec.num_layers = 2;
   spec.num_degrees = 3;
   spec.num_channels = 4;
   spec.num_heads = 2;
-  NBodyModel model(spec.options());
+  NBodyModel model(nbody_network(spec));
   model->to(at::kDouble);
   const NBodyDataset data(generate_nbody_dataset(small_protocol(), 4, 9), 2, 7);
   std::vector<int64_t> all = {0, 1, 2, 3};
@@ -138,10 +138,10 @@ TEST(NBodyModel, PredictionsAreEquivariant) {
 }
 
 TEST(NBodyModel, RejectsWrongNetworks) {
-  SE3TransformerOptions o = NBodyModelSpec().options();
+  SE3TransformerOptions o = nbody_network(BackboneOptions());
   o.fiber_out = Fiber({{1, 1}});
   EXPECT_THROW(NBodyModel{o}, Error);
-  o = NBodyModelSpec().options();
+  o = nbody_network(BackboneOptions());
   o.edge_dim = 0;
   EXPECT_THROW(NBodyModel{o}, Error);
 }

@@ -79,12 +79,4 @@ std::vector<Frame> read_extxyz(std::istream& in, const std::string& source_name)
 void write_extxyz(std::ostream& out, const Frame& frame);
 void write_extxyz(const std::string& path, const std::vector<Frame>& frames);
 
-namespace detail {
-// Shared by the QM9 reader: parses all of `text` as a finite double (leading '+' allowed),
-// locale-independent. False for anything else (empty, trailing characters, NaN, inf, overflow).
-bool parse_real(std::string_view text, double& value);
-// Shortest text that reads back to exactly `value` (std::to_chars).
-std::string format_real(double value);
-}  // namespace detail
-
 }  // namespace se3t

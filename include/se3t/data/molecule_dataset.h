@@ -1,5 +1,5 @@
-// Molecular data sets for invariant regression (energies) and energy + force training
-// (issue 5): molecules in memory, the element vocabulary behind the one-hot node features,
+// Molecular data sets for invariant regression (energies) and energy + force training:
+// molecules in memory, the element vocabulary behind the one-hot node features,
 // seeded random splits, per-element reference energies, target standardisation, and batching
 // into a GraphBatch (fully connected per molecule, or a radius cutoff).
 #pragma once

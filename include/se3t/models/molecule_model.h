@@ -1,4 +1,4 @@
-// Molecular property model (issue 5): element one-hot -> degree-0 input features, an
+// Molecular property model: element one-hot -> degree-0 input features, an
 // SE(3)-Transformer (or TFN) with hidden degrees 0..d and a degree-0 output, pooled per
 // molecule, then a small MLP. The prediction is invariant under rotations and translations.
 //
@@ -20,21 +20,19 @@
 #include <string>
 
 #include "se3t/data/molecule_dataset.h"
+#include "se3t/models/backbone_options.h"
 #include "se3t/models/se3_transformer.h"
 
 namespace se3t {
 
 struct MoleculeModelOptions {
-  bool attention = true;  // false: Tensor Field Network
-  int64_t num_layers = 4;
-  int64_t num_degrees = 2;  // hidden degrees 0 .. num_degrees - 1
-  int64_t num_channels = 16;
-  int64_t num_heads = 4;
-  int64_t channels_div = 2;
-  int64_t radial_hidden = 32;
-  SelfInteraction self_interaction = SelfInteraction::kLinear;
-  Skip skip = Skip::kCat;
-  bool norm = true;
+  // The network; molecules default to hidden degrees 0-1 and 4 heads.
+  BackboneOptions backbone = [] {
+    BackboneOptions b;
+    b.num_degrees = 2;
+    b.num_heads = 4;
+    return b;
+  }();
   std::string pooling = "sum";  // "sum" | "avg" | "max"
   int64_t out_channels = 16;    // degree-0 channels of the network output
   int64_t mlp_hidden = 32;      // hidden width of the MLP after (or before, "sum") pooling
@@ -44,9 +42,13 @@ struct MoleculeModelOptions {
   double radial_max = 6.0;  // Angstrom
   double cutoff = 0.0;      // <= 0: fully connected per molecule; else radius graph (A)
 
+  // The settings after the backbone's in a config's [model] section (cutoff is [data]'s).
+  void visit_head(FieldVisitor& v);
   void validate() const;
   // The network's options for a vocabulary of `num_elements` elements.
   SE3TransformerOptions network(int64_t num_elements) const;
+  // key = value text (se3t/util/fields.h), and back; older files (an "attention" flag instead
+  // of "type") still read.
   std::string to_text() const;
   static MoleculeModelOptions from_text(const std::string& text);
 };

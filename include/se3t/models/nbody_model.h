@@ -1,5 +1,5 @@
 // The N-body model of the SE(3)-Transformer paper (Fuchs et al. 2020, §4.1 and App. D.2), and
-// the Linear baseline it is compared with (SPEC §4).
+// the Linear baseline it is compared with (the paper's Table 1; docs/design.md, N-body experiment).
 //
 // Input per particle: its velocity as a type-1 feature (one channel: the vector itself; se3t's
 // type-1 basis is Cartesian, D^1(R) = R) and its charge as a type-0 feature (one channel).
@@ -15,27 +15,14 @@
 
 #include "se3t/data/nbody_dataset.h"
 #include "se3t/graph/graph_batch.h"
+#include "se3t/models/backbone_options.h"
 #include "se3t/models/se3_transformer.h"
 
 namespace se3t {
 
-// Hyper-parameters as the paper's nbody_run.py names them.
-struct NBodyModelSpec {
-  bool attention = true;  // false: Tensor Field Network
-  int64_t num_layers = 4;
-  int64_t num_degrees = 4;  // hidden degrees 0 .. num_degrees - 1
-  int64_t num_channels = 16;
-  int64_t num_heads = 2;
-  int64_t channels_div = 2;
-  int64_t radial_hidden = 32;
-  SelfInteraction self_interaction = SelfInteraction::kLinear;
-  Skip skip = Skip::kCat;
-  bool norm = true;
-
-  // The SE3TransformerOptions of the N-body network: fiber_in {0: 1, 1: 1}, fiber_out {1: 2},
-  // edge_dim 1, no pooling. Validated.
-  SE3TransformerOptions options() const;
-};
+// The SE3TransformerOptions of the N-body network with the given hidden layers: fiber_in
+// {0: 1, 1: 1}, fiber_out {1: 2}, edge_dim 1, no pooling. Validated.
+SE3TransformerOptions nbody_network(const BackboneOptions& backbone);
 
 // Predicted state: positions and velocities [B * n, 3].
 struct NBodyPrediction {
@@ -68,6 +55,9 @@ class NBodyModelImpl : public torch::nn::Module {
   SE3Transformer network_{nullptr};
 };
 TORCH_MODULE(NBodyModel);
+
+// The network of a model file (a training checkpoint or a save_model file), as an NBodyModel.
+NBodyModel load_nbody_model(const std::string& path);
 
 // Time between the input and the target frame of a data set in simulator units:
 // (target_frame - input_frame) * sample_freq * dt.

@@ -26,7 +26,7 @@ struct ConvSE3Options {
   TORCH_ARG(int64_t, radial_hidden) = 32;
   TORCH_ARG(bool, self_interaction) = false;  // add W^{ll} f_i^l (degrees in both fibers)
   TORCH_ARG(Aggregation, aggregation) = Aggregation::kSum;
-  // Reference composition or the fused radial-weight kernel (se3t/kernels); kAuto follows
+  // Reference composition or the fused radial-weight kernel (src/kernels); kAuto follows
   // the process default. CUDA tensors always take the reference path.
   TORCH_ARG(KernelPath, kernel) = KernelPath::kAuto;
 };

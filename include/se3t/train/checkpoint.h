@@ -1,36 +1,23 @@
-// Training checkpoints of the N-body experiment.
+// Training checkpoints: one file holds everything a run needs to continue bit-exactly: the
+// task's model entries (so the checkpoint is also a model file for se3t eval and predict), the
+// optimizer state, the position in the run (epoch, step within the epoch, partial sums of the
+// running epoch), the best validation loss so far, the torch CPU generator state, the config
+// the run was started with, and the metric history. Written atomically (temp file + rename).
 //
-// One file holds everything a run needs to continue bit-exactly: the network in save_model's
-// format (its options as "se3t_options" and its parameters at the top level, so load_model
-// reads a training checkpoint as it is), the optimizer state, the position in the run (epoch,
-// step within the epoch, partial sums of the running epoch), the data-order seed, the torch
-// CPU generator state, the config the run was started with, and the metric history. Files are
-// written to "<path>.tmp" and renamed over <path>, so a crash never leaves a truncated
-// checkpoint and no ".tmp" file stays behind after a successful save.
+// Versions: training state version 2 (this layout). Checkpoints of older se3t (version 1, or
+// none for molecule runs) still load as models for eval and predict; --resume refuses them.
 #pragma once
 #include <torch/optim/optimizer.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
-#include "se3t/models/nbody_model.h"
+#include "se3t/train/metrics.h"
+#include "se3t/train/task.h"
 
 namespace se3t {
-
-// One row of metrics.csv / metrics.jsonl. Validation fields are NaN for epochs without
-// validation.
-struct EpochRecord {
-  int64_t epoch = 0;  // 1-based
-  int64_t step = 0;   // optimizer steps so far
-  double lr = 0.0;    // learning rate of the epoch's last step
-  double train_loss = 0.0;
-  double valid_loss = 0.0;
-  double valid_mse_position = 0.0;
-  double valid_mse_velocity = 0.0;
-  double epoch_time_s = 0.0;
-  double elapsed_s = 0.0;
-};
 
 struct TrainState {
   int64_t epoch = 0;          // the epoch in progress (0-based); == epochs when finished
@@ -40,23 +27,23 @@ struct TrainState {
   int64_t epoch_samples = 0;
   double epoch_time_s = 0.0;  // time already spent in `epoch`
   double elapsed_s = 0.0;     // training time over all invocations
-  uint64_t data_seed = 0;     // each epoch's order comes from (data_seed, epoch)
-  std::string config_toml;    // Config::to_toml() of the run
+  double best_valid = std::numeric_limits<double>::infinity();
+  std::string config_toml;  // the run's config
   std::vector<EpochRecord> history;
 };
 
-void save_checkpoint(const std::string& path, NBodyModelImpl& model,
-                     const torch::optim::Optimizer& optimizer, const TrainState& state);
+void save_checkpoint(const std::string& path, Task& task, const torch::optim::Optimizer& optimizer,
+                     const TrainState& state);
+// Restores the model (Task::read_model), the optimizer and the torch CPU generator; returns the
+// training state. The history's metric columns must be the task's.
+TrainState load_checkpoint(const std::string& path, Task& task, torch::optim::Optimizer& optimizer);
 
-// Restores the parameters into `model` (whose options must equal the stored ones), the
-// optimizer state, and the torch CPU generator; returns the training state.
-TrainState load_checkpoint(const std::string& path, NBodyModelImpl& model,
-                           torch::optim::Optimizer& optimizer);
-
-// The config text stored in a training checkpoint ("" for a bare save_model file).
+// The config text stored in a training checkpoint ("" for a model file without one).
 std::string checkpoint_config(const std::string& path);
 
-// The network of a checkpoint (training checkpoint or save_model file), as an NBodyModel.
-NBodyModel load_nbody_model(const std::string& path);
+// A model file holding only the task's model entries (best_model.pt), atomically.
+void save_model_file(const std::string& path, Task& task);
+// Reads a model file into the task's built model.
+void load_model_file(const std::string& path, Task& task);
 
 }  // namespace se3t

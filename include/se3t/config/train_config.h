@@ -1,0 +1,35 @@
+// The [train] section every task shares: Adam with a cosine (or constant) learning rate stepped
+// every iteration, the run's seed, threads and output directory.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "se3t/util/fields.h"
+
+namespace se3t {
+
+struct TrainConfig {
+  int64_t epochs = 100;
+  int64_t batch_size = 64;
+  double lr = 1e-3;
+  double lr_min = -1.0;                // end of the cosine schedule; < 0: lr / 10
+  std::string lr_schedule = "cosine";  // "cosine" | "constant"
+  double weight_decay = 0.0;           // L2 penalty added to the gradient (Adam's weight_decay)
+  uint64_t seed = 0;                   // model initialisation and data order
+  int64_t threads = 0;                 // intra-op threads; 0: all hardware threads
+  std::string out_dir = "runs/train";
+  int64_t eval_every = 1;  // validate every this many epochs (and after the last)
+
+  void visit(FieldVisitor& v);
+  // Cross-field checks after the ranges (lr_min above lr, an empty out_dir).
+  void check(const std::string& where) const;
+  // Learning rate at fractional epoch t in [0, epochs] (the paper steps a cosine schedule every
+  // iteration: CosineAnnealingWarmRestarts(T_0 = epochs, eta_min) over one period).
+  double learning_rate(double t) const;
+  double resolved_lr_min() const { return lr_min < 0.0 ? lr / 10.0 : lr_min; }
+  // Sets the fields a resumed run may change (epochs, threads, out_dir, eval_every) to fixed
+  // values, so that what remains is what a resumed run must share with the run it continues.
+  void clear_run_settings();
+};
+
+}  // namespace se3t

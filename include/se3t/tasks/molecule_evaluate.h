@@ -1,0 +1,37 @@
+// Metrics of molecule models on a set of molecules: energy (and force) mean absolute and
+// root-mean-square errors in data units, for one model or an ensemble (se3t eval, and the
+// validation / test passes of training).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "se3t/data/molecule_dataset.h"
+#include "se3t/models/molecule_ensemble.h"
+#include "se3t/models/molecule_model.h"
+#include "se3t/tasks/molecule_loss.h"
+
+namespace se3t {
+
+struct MoleculeMetrics {
+  double energy_mae = 0.0, energy_rmse = 0.0;  // data units (kcal/mol for QM7 / amons)
+  double force_mae = NAN, force_rmse = NAN;    // per component; NaN without forces
+  double loss = NAN;                           // the training loss on this data (one model)
+  double energy_std = NAN;  // an ensemble's mean spread over molecules (NaN for one model)
+  int64_t num_molecules = 0, num_atoms = 0;
+  std::string to_json() const;
+};
+
+// Metrics of `model` over `molecules` (eval mode; forces when `forces`), with the training
+// training loss `loss`.
+MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
+                                   const MoleculeLoss& loss, bool forces, int64_t batch_size = 64);
+
+// Metrics of the ensemble's mean prediction; loss is NaN (each member has its own
+// standardisation), energy_std the mean over molecules of the members' spread.
+MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,
+                                   const std::vector<Molecule>& molecules, bool forces,
+                                   int64_t batch_size = 64);
+
+}  // namespace se3t

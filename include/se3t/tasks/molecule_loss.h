@@ -1,0 +1,29 @@
+// The training loss of molecule models: energy_weight * L(y_pred - y) + force_weight *
+// L((F_pred - F) / std), with L the mean absolute (l1) or mean squared (mse) error and
+// y = (E - sum n_el e_el - mean) / std the standardised energy; forces are F = -dE/dx by
+// autograd with the graph kept for the second backward pass.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <string>
+
+#include "se3t/models/molecule_model.h"
+#include "se3t/util/fields.h"
+
+namespace se3t {
+
+struct MoleculeLoss {
+  std::string loss = "l1";     // "l1" | "mse", on standardised energies (and forces)
+  double energy_weight = 1.0;  // loss = energy_weight * L(E) + force_weight * L(F)
+  double force_weight = 0.0;   // > 0 trains on forces too (every molecule must have them)
+
+  void visit(FieldVisitor& v);
+  bool forces() const { return force_weight > 0.0; }
+};
+
+// The loss of one batch; the model's forward pass included. `forces`: the force term (and the
+// energy term when energy_weight > 0); else the energy term alone.
+at::Tensor molecule_loss(MoleculeModelImpl& model, const MoleculeBatch& batch,
+                         const MoleculeLoss& loss, bool forces);
+
+}  // namespace se3t

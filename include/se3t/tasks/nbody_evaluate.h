@@ -1,0 +1,61 @@
+// Evaluation of N-body predictors (the paper's Table 1): mean squared errors of positions and
+// velocities and the paper's equivariance error of the predicted positions.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "se3t/data/nbody_dataset.h"
+#include "se3t/models/nbody_model.h"
+
+namespace se3t {
+
+// Maps a batch to predicted positions and velocities at the target frame, [B * n, 3].
+using NBodyPredictor = std::function<NBodyPrediction(const NBodyBatch&)>;
+
+struct NBodyMetrics {
+  // Means over simulations, particles and coordinates, in simulator units (float64).
+  double mse_position = 0.0;
+  double mse_velocity = 0.0;
+  // Training loss on the same data: (mse_position + mse_velocity) / 2, the mean over the
+  // stacked [N, 2, 3] target as in the paper's code.
+  double loss = 0.0;
+  // |L Phi(f) - Phi(L f)| / |L Phi(f)| of the predicted positions (Frobenius norms over the
+  // whole split), averaged over random rotations and translations L; NaN if not measured.
+  double equivariance_error_position = 0.0;
+  int64_t num_samples = 0;
+  int64_t rotations = 0;
+
+  // One JSON object (keys as the fields; NaN written as null).
+  std::string to_json() const;
+};
+
+struct EvalOptions {
+  int64_t batch_size = 100;
+  int64_t rotations = 4;  // for the equivariance error; 0 skips it
+  uint64_t seed = 0;      // rotations and translations
+  double translation_std = 1.0;
+  // false: every simulation at the dataset's input_frame. true: simulation i of m at input
+  // frame lo + floor((hi - lo) * i / m), spread over all frames [lo, hi) that leave room for the
+  // target, as the paper's code evaluated (nbody_dataloader.py, ri_start_at = 'all'); the
+  // target stays target_frame - input_frame frames later.
+  bool spread_input_frames = false;
+};
+
+// Input frames [lo, hi) from which the dataset's target offset stays inside the recording.
+std::pair<int64_t, int64_t> input_frame_range(const NBodyDataset& data);
+
+// Runs `predict` over the whole dataset in order (no gradients).
+NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& data,
+                            const EvalOptions& options = {});
+
+// The model's predictor (eval mode, no gradients; the module's training flag is restored).
+NBodyPredictor model_predictor(NBodyModel model);
+// The Linear baseline's predictor with the given interval t.
+NBodyPredictor linear_predictor(double interval);
+
+// L f: rotates positions and velocities (x -> R x + b, v -> R v) of a batch; targets alike.
+NBodyBatch transform_batch(const NBodyBatch& batch, const at::Tensor& R, const at::Tensor& b);
+
+}  // namespace se3t

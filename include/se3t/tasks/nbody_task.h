@@ -1,0 +1,106 @@
+// The N-body task of the SE(3)-Transformer paper (§4.1; docs/design.md, N-body experiment): charged
+// particles, input positions, velocities and charges at one frame, targets the positions and
+// velocities a fixed number of frames later. Data from se3t's simulator in the NRI / EGNN .npy
+// layout (se3t/data/nbody_files.h); loss the paper's MSE over (position change, velocity
+// change); metrics the MSE of positions and velocities, and on test the equivariance error.
+// Model type "linear" trains nothing: the Linear baseline is evaluated.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "se3t/config/experiment_config.h"
+#include "se3t/data/nbody_files.h"
+#include "se3t/models/nbody_model.h"
+#include "se3t/tasks/nbody_evaluate.h"
+#include "se3t/train/task.h"
+
+namespace se3t {
+
+struct NBodyDataConfig {
+  std::string protocol = "paper";       // "paper" (SE(3)-Transformer) | "egnn"
+  std::string dir = "runs/nbody/data";  // where the .npy files live or are generated
+  // Split sizes and frames; the protocol's values unless the file sets them.
+  int64_t num_train = 5000;
+  int64_t num_valid = 0;
+  int64_t num_test = 1000;
+  uint64_t seed = 0;  // simulation seed
+  int64_t input_frame = 0;
+  int64_t target_frame = 5;
+  // Draw each training sample's input frame uniformly from the frames that leave room for the
+  // target (the paper's code did; ri_start_at = 'all'). Validation and test use input_frame.
+  bool random_input_frame = false;
+  // Input frames of validation and test: "fixed" (input_frame for every simulation) or
+  // "spread" (spread evenly over the trajectory, as the paper's code evaluated; see
+  // EvalOptions::spread_input_frames).
+  std::string eval_frames = "fixed";
+
+  void visit(FieldVisitor& v);
+  // The protocol's sizes and frames (the defaults before a file is read).
+  void use_protocol_defaults();
+  // The simulator options of the protocol with this config's sizes and frames.
+  NBodyOptions nbody_options() const;
+};
+
+class NBodyConfig : public ExperimentConfig {
+ public:
+  NBodyDataConfig data;
+
+  NBodyConfig();
+  std::string task() const override { return "nbody"; }
+  ConfigSections sections() override;
+  void set_data_path(const std::string& path) override { data.dir = path; }
+  // The protocol's defaults apply to the keys the text does not set.
+  void read(const std::string& text, const std::string& source) override;
+
+  static NBodyConfig parse(const std::string& text, const std::string& source);
+  static NBodyConfig load(const std::string& path);
+
+ protected:
+  void check(const std::string& where) const override;
+};
+
+// Epoch `epoch`'s order of training simulations and their input frames (the fixed
+// input_frame unless random), from (seed, epoch) alone.
+struct EpochPlan {
+  std::vector<int64_t> sims;
+  std::vector<int64_t> input_frames;
+};
+EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames);
+
+class NBodyTask : public Task {
+ public:
+  explicit NBodyTask(NBodyConfig config);
+
+  NBodyConfig& config() override { return config_; }
+  std::string resume_fingerprint_of(const std::string& config_toml,
+                                    const std::string& source) const override;
+  void load_data(std::ostream* log) override;
+  std::string describe() const override;
+  void build_model() override;
+  torch::nn::Module& module() override;
+  int64_t num_train() const override { return data_.train->size(); }
+  void begin_epoch(uint64_t seed, int64_t epoch) override;
+  at::Tensor batch_loss(int64_t begin, int64_t end) override;
+  std::string validation_split() const override { return data_.validation_split; }
+  bool has_test() const override { return data_.test.has_value(); }
+  std::vector<std::string> metric_names() const override;
+  Metrics evaluate(Split split) override;
+  std::string test_header() const override;
+  void write_model(torch::serialize::OutputArchive& archive) override;
+  void read_model(torch::serialize::InputArchive& archive, const std::string& path) override;
+
+  NBodyModel& model() { return model_; }
+  const NBodyData& data() const { return data_; }
+
+ private:
+  NBodyConfig config_;
+  NBodyData data_;
+  NBodyModel model_{nullptr};
+  torch::nn::Module baseline_;  // the Linear baseline's (empty) module
+  EpochPlan plan_;
+};
+
+}  // namespace se3t

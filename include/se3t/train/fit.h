@@ -1,0 +1,64 @@
+// The one training loop of se3t, for every task (se3t/train/task.h): Adam with the config's
+// learning-rate schedule stepped every iteration, a progress bar with the run's ETA on a
+// terminal (one line per epoch otherwise), validation every eval_every epochs, the best model
+// on the validation split (best_model.pt; never chosen on test), metric files, an atomic
+// checkpoint after every epoch, and the test metrics of the best model once at the end.
+//
+// Reproducibility: the model is initialised from train.seed; epoch e's data order comes from
+// (train.seed, e) alone (Task::begin_epoch). With the same thread count a resumed run takes
+// exactly the same steps as an uninterrupted one, so --resume continues bit-exactly.
+//
+// Interrupts: SIGINT and SIGTERM finish the current step, write a valid checkpoint (mid-epoch,
+// with the epoch's position) and return with interrupted = true (se3t train exits 130 with the
+// command that resumes). A second SIGINT kills the process the usual way.
+//
+// Files in the output directory: checkpoint.pt, best_model.pt (when there is a validation
+// split), config.toml (the run's config), metrics.csv, metrics.jsonl, learning_curve.svg,
+// test_metrics.json (after the last epoch). A directory that holds a checkpoint is never
+// trained into again without resume.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "se3t/train/metrics.h"
+#include "se3t/train/task.h"
+
+namespace se3t {
+
+struct FitOptions {
+  bool resume = false;   // continue out_dir/checkpoint.pt
+  std::string out_dir;   // non-empty: replaces train.out_dir
+  std::string data;      // non-empty: replaces the task's data location
+  int64_t epochs = -1;   // >= 0: replaces train.epochs (the cosine schedule follows it)
+  int64_t threads = -1;  // >= 0: replaces train.threads
+  // Replaces train.seed (initialisation and data order; not a data split): members of an
+  // ensemble are one config trained from several seeds.
+  std::optional<uint64_t> seed;
+  bool verbose = true;  // log lines and the progress bar on stderr
+  // Stop as if interrupted after this many optimizer steps of this invocation (< 0: never).
+  int64_t stop_after_steps = -1;
+  // Called after every optimizer step with the global step number (tests, monitoring).
+  std::function<void(int64_t)> on_step;
+};
+
+struct FitResult {
+  bool interrupted = false;
+  int64_t epochs_done = 0;  // complete epochs
+  int64_t steps = 0;        // optimizer steps over the whole run
+  int64_t threads = 0;      // intra-op threads used
+  double wall_s = 0.0;      // this invocation
+  std::string out_dir;
+  std::string checkpoint;  // "" when nothing was trained (a baseline)
+  std::string test_model;  // the model file the test metrics are of ("" if none)
+  Metrics test;            // count 0 when not evaluated
+  std::vector<EpochRecord> history;
+};
+
+// Applies the options' overrides to task.config(), then trains (or, for a task without
+// parameters, evaluates) it.
+FitResult fit(Task& task, const FitOptions& options = {});
+
+}  // namespace se3t

@@ -1,0 +1,46 @@
+#include "se3t/config/train_config.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "se3t/util/check.h"
+#include "se3t/util/text.h"
+
+namespace se3t {
+
+void TrainConfig::visit(FieldVisitor& v) {
+  v.field("epochs", epochs, "passes over the training set", Range::at_least(0));
+  v.field("batch_size", batch_size, "samples per optimizer step", Range::at_least(1));
+  v.field("lr", lr, "learning rate (Adam)", Range::above(0));
+  v.field("lr_min", lr_min, "end of the cosine schedule (< 0: lr / 10)");
+  v.field("lr_schedule", lr_schedule, "learning-rate schedule, stepped every iteration",
+          {"cosine", "constant"});
+  v.field("weight_decay", weight_decay, "L2 penalty added to the gradient", Range::at_least(0));
+  v.field("seed", seed, "model initialisation and data order");
+  v.field("threads", threads, "intra-op threads (0: all cores)", Range::between(0, 1024));
+  v.field("out_dir", out_dir, "output directory of the run");
+  v.field("eval_every", eval_every, "validate every this many epochs (and after the last)",
+          Range::at_least(1));
+}
+
+void TrainConfig::check(const std::string& where) const {
+  SE3T_CHECK(!out_dir.empty(), where, "out_dir must not be empty");
+  SE3T_CHECK(lr_min <= lr, where, "lr_min (", format_real(lr_min), ") must not exceed lr (",
+             format_real(lr), "): the schedule would raise the rate");
+}
+
+double TrainConfig::learning_rate(double t) const {
+  if (lr_schedule == "constant" || epochs <= 0) return lr;
+  const double lo = resolved_lr_min();
+  const double x = std::min(std::max(t / static_cast<double>(epochs), 0.0), 1.0);
+  return lo + 0.5 * (lr - lo) * (1.0 + std::cos(M_PI * x));
+}
+
+void TrainConfig::clear_run_settings() {
+  epochs = 0;
+  threads = 0;
+  out_dir = "-";
+  eval_every = 1;
+}
+
+}  // namespace se3t

@@ -1,0 +1,114 @@
+#include "se3t/tasks/molecule_evaluate.h"
+
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+
+#include "se3t/tasks/molecule_loss.h"
+#include "se3t/util/check.h"
+#include "se3t/util/json.h"
+
+namespace se3t {
+namespace {
+
+// Sums of absolute and squared errors over batches.
+struct ErrorSums {
+  double ae = 0.0, se = 0.0, af = 0.0, sf = 0.0, loss = 0.0, spread = 0.0;
+  int64_t atoms = 0;
+
+  // Predicted energies (and forces, when defined) against the targets.
+  void add(const at::Tensor& energy, const at::Tensor& forces, const at::Tensor& energy_ref,
+           const at::Tensor& forces_ref, int64_t num_atoms) {
+    const at::Tensor d = energy - energy_ref;
+    ae += d.abs().sum().item<double>();
+    se += d.square().sum().item<double>();
+    if (forces.defined()) {
+      const at::Tensor df = forces - forces_ref;
+      af += df.abs().sum().item<double>();
+      sf += df.square().sum().item<double>();
+    }
+    atoms += num_atoms;
+  }
+
+  MoleculeMetrics metrics(int64_t n, bool forces) const {
+    MoleculeMetrics m;
+    m.num_molecules = n;
+    m.num_atoms = atoms;
+    m.energy_mae = ae / static_cast<double>(n);
+    m.energy_rmse = std::sqrt(se / static_cast<double>(n));
+    if (forces) {
+      m.force_mae = af / static_cast<double>(3 * atoms);
+      m.force_rmse = std::sqrt(sf / static_cast<double>(3 * atoms));
+    }
+    return m;
+  }
+};
+
+std::vector<int64_t> range(int64_t begin, int64_t end) {
+  std::vector<int64_t> idx;
+  for (int64_t i = begin; i < end; ++i) idx.push_back(i);
+  return idx;
+}
+
+}  // namespace
+
+std::string MoleculeMetrics::to_json() const {
+  std::string s = "{\"energy_mae\": " + json_number(energy_mae) +
+                  ", \"energy_rmse\": " + json_number(energy_rmse) +
+                  ", \"force_mae\": " + json_number(force_mae) +
+                  ", \"force_rmse\": " + json_number(force_rmse) +
+                  ", \"loss\": " + json_number(loss);
+  if (!std::isnan(energy_std)) s += ", \"energy_std\": " + json_number(energy_std);
+  return s + ", \"num_molecules\": " + std::to_string(num_molecules) +
+         ", \"num_atoms\": " + std::to_string(num_atoms) + "}";
+}
+
+MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
+                                   const MoleculeLoss& loss, bool forces, int64_t batch_size) {
+  const int64_t n = static_cast<int64_t>(molecules.size());
+  if (n == 0) return MoleculeMetrics{};
+  const bool was_training = model.is_training();
+  model.eval();
+  ErrorSums sums;
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
+    const MoleculeBatch b = model.batch(molecules, idx);
+    const double weight = static_cast<double>(idx.size());
+    if (forces) {
+      const EnergyForces ef = model.energy_and_forces(b, false);
+      sums.add(ef.energy, ef.forces, b.energy, b.forces, b.graph.num_nodes());
+      sums.loss += molecule_loss(model, b, loss, true).item<double>() * weight;
+    } else {
+      torch::NoGradGuard no_grad;
+      sums.add(model.energy(b), at::Tensor(), b.energy, b.forces, b.graph.num_nodes());
+      sums.loss += molecule_loss(model, b, loss, false).item<double>() * weight;
+    }
+  }
+  model.train(was_training);
+  MoleculeMetrics m = sums.metrics(n, forces);
+  m.loss = sums.loss / static_cast<double>(n);
+  return m;
+}
+
+MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,
+                                   const std::vector<Molecule>& molecules, bool forces,
+                                   int64_t batch_size) {
+  const int64_t n = static_cast<int64_t>(molecules.size());
+  if (n == 0) return MoleculeMetrics{};
+  SE3T_CHECK(batch_size >= 1, "evaluate: batch size must be >= 1");
+  ErrorSums sums;
+  for (int64_t begin = 0; begin < n; begin += batch_size) {
+    const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
+    const MoleculeTargets t = molecule_targets(molecules, idx);
+    SE3T_CHECK(!forces || t.forces.defined(), "force metrics need forces for every molecule");
+    const EnsemblePrediction p = ensemble.predict(molecules, idx, forces);
+    sums.add(p.energy, p.forces, t.energy, t.forces, t.num_atoms);
+    sums.spread += p.energy_std.sum().item<double>();
+  }
+  MoleculeMetrics m = sums.metrics(n, forces);
+  m.energy_std = sums.spread / static_cast<double>(n);
+  return m;
+}
+
+}  // namespace se3t

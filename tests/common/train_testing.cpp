@@ -1,0 +1,71 @@
+#include "common/train_testing.h"
+
+#include <filesystem>
+
+#include "common/molecule_testing.h"
+
+namespace se3t::testing {
+
+NBodyConfig tiny_nbody_config(const std::string& data_dir, const std::string& out_dir,
+                              int64_t num_valid) {
+  NBodyConfig c;
+  c.data.protocol = "paper";
+  c.data.dir = data_dir;
+  c.data.num_train = 24;
+  c.data.num_valid = num_valid;
+  c.data.num_test = 8;
+  c.data.seed = 3;
+  c.model.num_layers = 1;
+  c.model.num_degrees = 2;
+  c.model.num_channels = 4;
+  c.model.num_heads = 2;
+  c.model.channels_div = 1;
+  c.model.radial_hidden = 8;
+  c.train.epochs = 4;
+  c.train.batch_size = 8;
+  c.train.lr = 3e-3;
+  c.train.threads = 1;
+  c.train.seed = 11;
+  c.train.out_dir = out_dir;
+  c.validate("tiny");
+  return c;
+}
+
+MoleculeConfig tiny_molecule_config(const std::string& dir, const std::string& out_dir) {
+  const std::string file = (std::filesystem::path(dir) / "molecules.extxyz").string();
+  if (!std::filesystem::exists(file)) write_pair_potential_molecules(file, 24, 31);
+  MoleculeConfig c;
+  c.data.file = file;
+  c.data.num_train = 14;
+  c.data.num_valid = 5;
+  c.data.num_test = 5;
+  c.data.split_seed = 1;
+  c.model.num_layers = 1;
+  c.model.num_degrees = 2;
+  c.model.num_channels = 4;
+  c.model.num_heads = 2;
+  c.model.channels_div = 1;
+  c.model.radial_hidden = 8;
+  c.head.out_channels = 4;
+  c.head.mlp_hidden = 8;
+  c.head.radial_basis = 4;
+  c.head.radial_max = 4.0;
+  c.train.epochs = 3;
+  c.train.batch_size = 4;
+  c.train.lr = 5e-3;
+  c.train.threads = 1;
+  c.train.out_dir = out_dir;
+  c.validate("tiny");
+  return c;
+}
+
+std::unique_ptr<Task> tiny_task(const std::string& kind, const std::string& dir,
+                                const std::string& out_dir) {
+  if (kind == "molecules") {
+    return std::make_unique<MoleculeTask>(tiny_molecule_config(dir, out_dir));
+  }
+  const std::string data = (std::filesystem::path(dir) / "nbody").string();
+  return std::make_unique<NBodyTask>(tiny_nbody_config(data, out_dir, /*num_valid=*/8));
+}
+
+}  // namespace se3t::testing

@@ -1,0 +1,25 @@
+// Helpers of the training tests: tiny configs of every task that train in about a second.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "common/temp_dir.h"
+#include "se3t/tasks/molecule_task.h"
+#include "se3t/tasks/nbody_task.h"
+
+namespace se3t::testing {
+
+// 24 training and 8 test simulations (plus num_valid validation ones), a one-layer
+// SE(3)-Transformer with degrees 0-1 and 4 channels, 4 epochs of 3 steps.
+NBodyConfig tiny_nbody_config(const std::string& data_dir, const std::string& out_dir,
+                              int64_t num_valid = 0);
+
+// 24 molecules of a pair potential written to dir/molecules.extxyz (14 train / 5 valid /
+// 5 test), a one-layer SE(3)-Transformer, 3 epochs of 4 steps.
+MoleculeConfig tiny_molecule_config(const std::string& dir, const std::string& out_dir);
+
+// The tiny config of task `kind` ("nbody" with a validation split, or "molecules") as a task.
+std::unique_ptr<Task> tiny_task(const std::string& kind, const std::string& dir,
+                                const std::string& out_dir);
+
+}  // namespace se3t::testing

@@ -1,0 +1,133 @@
+// The N-body task: its data, its monitoring without a validation split, the Linear baseline,
+// model files and the epoch plan.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "common/testing.h"
+#include "common/train_testing.h"
+#include "se3t/models/se3_transformer.h"
+#include "se3t/tasks/nbody_task.h"
+#include "se3t/train/fit.h"
+#include "se3t/util/check.h"
+
+namespace se3t {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::tiny_nbody_config;
+
+FitOptions quiet() {
+  FitOptions o;
+  o.verbose = false;
+  return o;
+}
+
+class NBodyTraining : public ::testing::Test {
+ protected:
+  TempDir dir_{"nbody_task"};
+};
+
+// What is the N-body task's own (the loop is tested on every task in fit_test.cpp): the data
+// set generated with its description, the test split monitored when the protocol has no
+// validation split (it never selects a model), the Linear baseline, data of other settings.
+TEST_F(NBodyTraining, GeneratesDataAndMonitorsTestWithoutSelecting) {
+  NBodyTask task(tiny_nbody_config(dir_ / "data", dir_ / "run"));
+  const FitResult r = fit(task, quiet());
+  ASSERT_EQ(r.history.size(), 4u);
+  EXPECT_EQ(r.steps, 4 * 3);
+  EXPECT_LT(r.history.back().valid_loss, r.history.front().valid_loss);
+  EXPECT_EQ(r.test.count, 8);
+  EXPECT_TRUE(std::isfinite(r.test.values[0]));
+  EXPECT_NE(r.test.json.find("\"equivariance_error_position\""), std::string::npos);
+  // No validation split: nothing is selected on the test split, the last model is tested.
+  EXPECT_FALSE(fs::exists(dir_ / "run/best_model.pt"));
+  EXPECT_EQ(r.test_model, dir_ / "run/checkpoint.pt");
+  EXPECT_EQ(r.history.back().valid_loss, r.test.loss);
+  // The checkpoint is a save_model file too.
+  EXPECT_NO_THROW(load_model(dir_ / "run/checkpoint.pt"));
+  EXPECT_NO_THROW(NBodyConfig::parse(testing::read_text(dir_ / "run/config.toml"), "config.toml"));
+  EXPECT_TRUE(fs::exists(dir_ / "data/se3t_nbody.txt"));
+  EXPECT_TRUE(fs::exists(dir_ / "data/loc_train_charged5.npy"));
+  EXPECT_TRUE(fs::exists(dir_ / "data/charges_test_charged5.npy"));
+  // Data generated with other settings is not silently reused.
+  NBodyConfig more = tiny_nbody_config(dir_ / "data", dir_ / "run2");
+  more.data.num_train = 30;
+  NBodyTask other(more);
+  EXPECT_THROW(fit(other, quiet()), Error);
+}
+
+TEST_F(NBodyTraining, LinearBaselineIsEvaluatedNotTrained) {
+  NBodyConfig c = tiny_nbody_config(dir_ / "data", dir_ / "linear");
+  c.model.type = "linear";
+  NBodyTask task(c);
+  const FitResult r = fit(task, quiet());
+  EXPECT_EQ(r.steps, 0);
+  ASSERT_EQ(r.history.size(), 1u);
+  EXPECT_TRUE(std::isfinite(r.history[0].train_loss));
+  EXPECT_EQ(r.test.count, 8);
+  EXPECT_FALSE(fs::exists(dir_ / "linear/checkpoint.pt"));
+  EXPECT_TRUE(fs::exists(dir_ / "linear/test_metrics.json"));
+  // The Linear prediction on the test split, computed directly.
+  const NBodyData& d = task.data();
+  EvalOptions eo;
+  const NBodyMetrics m = evaluate_nbody(
+      linear_predictor(nbody_interval(d.options, c.data.input_frame, c.data.target_frame)), *d.test,
+      eo);
+  EXPECT_EQ(r.test.values[0], m.mse_position);
+}
+
+// save_model round-trips, and a save that cannot happen is an se3t::Error that names the file,
+// with no temporary file left behind and the previous checkpoint untouched.
+TEST_F(NBodyTraining, SaveModelIsAtomic) {
+  SE3TransformerOptions o;
+  o.fiber_in = Fiber{{0, 1}};
+  o.fiber_hidden = Fiber::uniform(1, 4);
+  o.fiber_out = Fiber{{0, 1}};
+  o.num_layers = 1;
+  SE3Transformer net(o);
+  const std::string path = dir_ / "model.pt";
+  save_model(*net, path);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  const auto before = testing::read_text(path);
+  SE3Transformer loaded = load_model(path);
+  EXPECT_EQ(loaded->options().to_text(), o.to_text());
+  // A directory in the way of the temporary file makes the write fail.
+  fs::create_directory(path + ".tmp");
+  fs::create_directory(path + ".tmp/x");
+  try {
+    save_model(*net, path);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.pt"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(testing::read_text(path), before);
+}
+
+TEST(EpochPlan, DependsOnlyOnSeedAndEpoch) {
+  const NBodyOptions o = [] {
+    NBodyOptions x;
+    x.num_frames = 12;
+    return x;
+  }();
+  const NBodyDataset data(generate_nbody_dataset(o, 10, 1), 0, 5);
+  const EpochPlan a = epoch_plan(4, 2, data, true), b = epoch_plan(4, 2, data, true);
+  EXPECT_EQ(a.sims, b.sims);
+  EXPECT_EQ(a.input_frames, b.input_frames);
+  EXPECT_NE(epoch_plan(4, 3, data, true).sims, a.sims);
+  std::vector<int64_t> sorted = a.sims;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 10; ++i) EXPECT_EQ(sorted[i], i);
+  for (int64_t f : a.input_frames) {
+    EXPECT_GE(f, 0);
+    EXPECT_LE(f, 12 - 5 - 1);
+  }
+  for (int64_t f : epoch_plan(4, 2, data, false).input_frames) EXPECT_EQ(f, 0);
+}
+
+}  // namespace
+}  // namespace se3t
