@@ -87,16 +87,6 @@ void MoleculeConfig::check(const std::string& where) const {
              "[train].energy_weight and force_weight are both 0: nothing to train");
 }
 
-MoleculeConfig MoleculeConfig::parse(const std::string& text, const std::string& source) {
-  MoleculeConfig c;
-  c.read(text, source);
-  return c;
-}
-
-MoleculeConfig MoleculeConfig::load(const std::string& path) {
-  return parse(read_text(path, "config"), path);
-}
-
 MoleculeSplits load_molecule_splits(const MoleculeDataConfig& c) {
   MoleculeSplits s;
   if (!c.train_file.empty()) {

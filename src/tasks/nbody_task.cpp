@@ -103,16 +103,6 @@ void NBodyConfig::check(const std::string& where) const {
   }
 }
 
-NBodyConfig NBodyConfig::parse(const std::string& text, const std::string& source) {
-  NBodyConfig c;
-  c.read(text, source);
-  return c;
-}
-
-NBodyConfig NBodyConfig::load(const std::string& path) {
-  return parse(read_text(path, "config"), path);
-}
-
 EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames) {
   std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
                     static_cast<uint32_t>(epoch), static_cast<uint32_t>(epoch >> 32), 0x5e37u};

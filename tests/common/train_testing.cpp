@@ -5,6 +5,19 @@
 #include "common/molecule_testing.h"
 
 namespace se3t::testing {
+namespace {
+
+// One layer, degrees 0-1, 4 channels, 2 heads: a network that trains in milliseconds.
+void use_tiny_backbone(BackboneOptions& b) {
+  b.num_layers = 1;
+  b.num_degrees = 2;
+  b.num_channels = 4;
+  b.num_heads = 2;
+  b.channels_div = 1;
+  b.radial_hidden = 8;
+}
+
+}  // namespace
 
 NBodyConfig tiny_nbody_config(const std::string& data_dir, const std::string& out_dir,
                               int64_t num_valid) {
@@ -15,12 +28,7 @@ NBodyConfig tiny_nbody_config(const std::string& data_dir, const std::string& ou
   c.data.num_valid = num_valid;
   c.data.num_test = 8;
   c.data.seed = 3;
-  c.model.num_layers = 1;
-  c.model.num_degrees = 2;
-  c.model.num_channels = 4;
-  c.model.num_heads = 2;
-  c.model.channels_div = 1;
-  c.model.radial_hidden = 8;
+  use_tiny_backbone(c.model);
   c.train.epochs = 4;
   c.train.batch_size = 8;
   c.train.lr = 3e-3;
@@ -40,12 +48,7 @@ MoleculeConfig tiny_molecule_config(const std::string& dir, const std::string& o
   c.data.num_valid = 5;
   c.data.num_test = 5;
   c.data.split_seed = 1;
-  c.model.num_layers = 1;
-  c.model.num_degrees = 2;
-  c.model.num_channels = 4;
-  c.model.num_heads = 2;
-  c.model.channels_div = 1;
-  c.model.radial_hidden = 8;
+  use_tiny_backbone(c.model);
   c.head.out_channels = 4;
   c.head.mlp_hidden = 8;
   c.head.radial_basis = 4;

@@ -8,6 +8,7 @@
 #include "se3t/config/config_file.h"
 #include "se3t/config/train_config.h"
 #include "se3t/models/backbone_options.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 
@@ -40,5 +41,17 @@ class ExperimentConfig {
   virtual void check(const std::string& where) const;
   ConfigSections const_sections() const { return const_cast<ExperimentConfig*>(this)->sections(); }
 };
+
+// A config of type C read from TOML text (`source` names it in errors), or from a file.
+template <class C>
+C parse_config(const std::string& text, const std::string& source) {
+  C config;
+  config.read(text, source);
+  return config;
+}
+template <class C>
+C load_config(const std::string& path) {
+  return parse_config<C>(read_text(path, "config"), path);
+}
 
 }  // namespace se3t

@@ -46,8 +46,10 @@ class MoleculeConfig : public ExperimentConfig {
   // The model's options: the backbone, the head settings and the data's cutoff.
   MoleculeModelOptions model_options() const;
 
-  static MoleculeConfig parse(const std::string& text, const std::string& source);
-  static MoleculeConfig load(const std::string& path);
+  static MoleculeConfig parse(const std::string& text, const std::string& source) {
+    return parse_config<MoleculeConfig>(text, source);
+  }
+  static MoleculeConfig load(const std::string& path) { return load_config<MoleculeConfig>(path); }
 
  protected:
   void check(const std::string& where) const override;

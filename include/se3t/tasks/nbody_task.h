@@ -55,8 +55,10 @@ class NBodyConfig : public ExperimentConfig {
   // The protocol's defaults apply to the keys the text does not set.
   void read(const std::string& text, const std::string& source) override;
 
-  static NBodyConfig parse(const std::string& text, const std::string& source);
-  static NBodyConfig load(const std::string& path);
+  static NBodyConfig parse(const std::string& text, const std::string& source) {
+    return parse_config<NBodyConfig>(text, source);
+  }
+  static NBodyConfig load(const std::string& path) { return load_config<NBodyConfig>(path); }
 
  protected:
   void check(const std::string& where) const override;
