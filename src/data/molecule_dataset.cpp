@@ -15,6 +15,7 @@
 #include "se3t/graph/neighbourhood.h"
 #include "se3t/util/check.h"
 #include "se3t/util/fields.h"
+#include "se3t/util/random.h"
 #include "se3t/util/text.h"
 
 namespace se3t {
@@ -124,15 +125,7 @@ std::vector<std::vector<int64_t>> random_split(int64_t n, const std::vector<int6
   for (int64_t i = 0; i < n; ++i) perm[i] = i;
   std::mt19937_64 g(seed);
   for (int64_t i = n - 1; i > 0; --i) {
-    // Uniform in [0, i] by rejection (portable: no library distribution).
-    const uint64_t range = static_cast<uint64_t>(i) + 1;
-    const uint64_t limit =
-        std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % range;
-    uint64_t x;
-    do {
-      x = g();
-    } while (x >= limit);
-    std::swap(perm[i], perm[x % range]);
+    std::swap(perm[i], perm[uniform_below(g, static_cast<uint64_t>(i) + 1)]);
   }
   std::vector<std::vector<int64_t>> parts;
   int64_t at = 0;

@@ -3,30 +3,14 @@
 #include <ATen/ATen.h>
 #include <torch/serialize/archive.h>
 
-#include <limits>
 #include <random>
 
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
+#include "se3t/util/random.h"
 #include "se3t/util/text.h"
 
 namespace se3t {
-namespace {
-
-// Uniform integer in [0, n) by rejection (no library distribution: portable across standard
-// libraries).
-uint64_t uniform_below(std::mt19937_64& g, uint64_t n) {
-  const uint64_t limit =
-      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-  uint64_t x;
-  do {
-    x = g();
-  } while (x >= limit);
-  return x % n;
-}
-
-}  // namespace
-
 void NBodyDataConfig::visit(FieldVisitor& v) {
   v.field("protocol", protocol, "data protocol: the paper's, or EGNN's", {"paper", "egnn"});
   v.field("dir", dir, "directory of the .npy files (generated there when missing)");

@@ -118,9 +118,9 @@ FitResult fit(Task& task, const FitOptions& opt) {
   torch::optim::Adam optimizer(model.parameters(),
                                torch::optim::AdamOptions(tc.lr).weight_decay(tc.weight_decay));
   TrainState st;
-  const std::string fingerprint = config.resume_fingerprint();
   if (opt.resume) {
     st = load_checkpoint(ckpt_path, task, optimizer);
+    const std::string fingerprint = config.resume_fingerprint();
     const std::string then = task.resume_fingerprint_of(st.config_toml, ckpt_path);
     SE3T_CHECK(then == fingerprint, "--resume: the config differs from the one ", ckpt_path,
                " was trained with (only train.epochs, threads, out_dir and eval_every may "

@@ -19,6 +19,12 @@ void use_tiny_backbone(BackboneOptions& b) {
 
 }  // namespace
 
+FitOptions quiet() {
+  FitOptions o;
+  o.verbose = false;
+  return o;
+}
+
 NBodyConfig tiny_nbody_config(const std::string& data_dir, const std::string& out_dir,
                               int64_t num_valid) {
   NBodyConfig c;

@@ -6,8 +6,12 @@
 #include "common/temp_dir.h"
 #include "se3t/tasks/molecule_task.h"
 #include "se3t/tasks/nbody_task.h"
+#include "se3t/train/fit.h"
 
 namespace se3t::testing {
+
+// Options of fit() without log lines or progress bar.
+FitOptions quiet();
 
 // 24 training and 8 test simulations (plus num_valid validation ones), a one-layer
 // SE(3)-Transformer with degrees 0-1 and 4 channels, 4 epochs of 3 steps.

@@ -25,8 +25,7 @@ MoleculeConfig small_config(const TempDir& dir) {
   return testing::tiny_molecule_config(dir.str(), dir / "run");
 }
 
-FitResult train(const MoleculeConfig& c, FitOptions o = {}) {
-  o.verbose = false;
+FitResult train(const MoleculeConfig& c, FitOptions o = testing::quiet()) {
   MoleculeTask task(c);
   return fit(task, o);
 }
@@ -55,7 +54,7 @@ TEST(MoleculeTrainer, TwoSeedsMakeAnEnsemble) {
   c.train.epochs = 1;
   c.train.out_dir = dir / "zero";
   train(c);
-  FitOptions o;
+  FitOptions o = testing::quiet();
   o.seed = 7;
   o.out_dir = dir / "seven";
   train(c, o);
@@ -70,7 +69,7 @@ TEST(MoleculeTrainer, RefusesAnotherModelOrNothingToTrain) {
   MoleculeConfig c = small_config(dir);
   c.train.epochs = 1;
   train(c);
-  FitOptions resume;
+  FitOptions resume = testing::quiet();
   resume.resume = true;
   MoleculeConfig other = c;
   other.head.mlp_hidden = 4;

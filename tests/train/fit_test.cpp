@@ -22,13 +22,8 @@ namespace se3t {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::quiet;
 using testing::TempDir;
-
-FitOptions quiet() {
-  FitOptions o;
-  o.verbose = false;
-  return o;
-}
 
 // Element-wise equality, NaN (a metric the task does not measure) equal to NaN.
 bool same_values(const std::vector<double>& a, const std::vector<double>& b) {

@@ -18,14 +18,9 @@ namespace se3t {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::quiet;
 using testing::TempDir;
 using testing::tiny_nbody_config;
-
-FitOptions quiet() {
-  FitOptions o;
-  o.verbose = false;
-  return o;
-}
 
 class NBodyTraining : public ::testing::Test {
  protected:
