@@ -46,7 +46,8 @@ fi
 echo "run-fuzz.sh: building $build/extxyz_fuzz with $cxx"
 "$cxx" "${flags[@]}" -Wall -Wextra -I "$root/include" \
   "$root/tests/fuzz/extxyz_fuzz.cpp" "$root/src/data/extxyz.cpp" "$root/src/data/qm9_xyz.cpp" \
-  "$root/src/data/elements.cpp" "$root/src/util/text.cpp" -o "$build/extxyz_fuzz"
+  "$root/src/data/elements.cpp" "$root/src/util/text.cpp" "$root/src/util/atomic_file.cpp" \
+  -o "$build/extxyz_fuzz"
 
 # New inputs go to the working corpus in the build folder; the committed seeds stay untouched.
 echo "run-fuzz.sh: fuzzing for ${seconds}s"

@@ -20,6 +20,7 @@ void add_nbody_command(CLI::App& app) {
   struct Options {
     std::string protocol, out, config;
     int64_t seed = -1, num_train = -1, num_valid = -1, num_test = -1, threads = 0;
+    bool overwrite = false;
   };
   auto opts = std::make_shared<Options>();
   auto* nbody = app.add_subcommand(
@@ -34,7 +35,9 @@ void add_nbody_command(CLI::App& app) {
       "Protocols: 'paper' (5 particles, walls every step, 49 frames 100 steps apart, target 500\n"
       "steps ahead; 5,000 train / 1,000 test) and 'egnn' (walls only at the start, frames\n"
       "30 -> 40; 3,000 train / 2,000 valid / 2,000 test). With --config the protocol, seed,\n"
-      "directory and sizes come from the file's [data] table; flags override it.");
+      "directory and sizes come from the file's [data] table; flags override it. A directory that "
+      "already holds a data set is\n"
+      "refused unless --overwrite.");
   gen->add_option("--protocol", opts->protocol, "paper | egnn (default: paper)")
       ->check(CLI::IsMember({"paper", "egnn"}));
   gen->add_option("--out", opts->out, "output directory (created if missing)");
@@ -51,6 +54,8 @@ void add_nbody_command(CLI::App& app) {
   gen->add_option("--threads", opts->threads, "threads for the simulations (0: all cores)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  gen->add_flag("--overwrite", opts->overwrite,
+                "replace a data set already in the output directory (else refused)");
   gen->callback([opts] {
     run_guarded("nbody generate", [&] {
       NBodyDataConfig d = NBodyConfig().data;
@@ -82,8 +87,8 @@ void add_nbody_command(CLI::App& app) {
         }
       };
       bar.start();
-      const NBodyDataInfo info =
-          generate_nbody_data(d.dir, d.protocol, d.nbody_options(), d.seed, progress);
+      const NBodyDataInfo info = generate_nbody_data(d.dir, d.protocol, d.nbody_options(), d.seed,
+                                                     progress, opts->overwrite);
       std::printf(
           "{\"dir\": %s, \"protocol\": %s, \"seed\": %llu, \"tag\": %s, "
           "\"num_train\": %lld, \"num_valid\": %lld, \"num_test\": %lld}\n",

@@ -13,6 +13,7 @@
 #include "se3t/models/molecule_ensemble.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
+#include "se3t/util/output_path.h"
 #include "se3t/util/threads.h"
 
 namespace se3t::cli {
@@ -21,7 +22,7 @@ void add_predict_command(CLI::App& app) {
   struct Options {
     std::vector<std::string> checkpoints;
     std::string data, out;
-    bool forces = false;
+    bool forces = false, overwrite = false;
     int64_t batch_size = 64, threads = 0;
   };
   auto opts = std::make_shared<Options>();
@@ -36,7 +37,8 @@ void add_predict_command(CLI::App& app) {
       "an ensemble: the mean of their energies and forces, and energy_std = the members'\n"
       "standard deviation, an uncertainty estimate. Units are those of the training data\n"
       "(kcal/mol, kcal/mol/A for the shipped sets). The output is written to a temporary file\n"
-      "and renamed. Prints a JSON summary.");
+      "and renamed; an existing --out is replaced only with --overwrite, and never when it is\n"
+      "the input. Prints a JSON summary.");
   cmd->add_option("--checkpoint", opts->checkpoints,
                   "molecule model (from se3t train); repeat for an ensemble")
       ->required()
@@ -46,6 +48,7 @@ void add_predict_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", opts->out, "output file (.extxyz)")->required();
   cmd->add_flag("--forces", opts->forces, "also predict forces F = -dE/dx");
+  cmd->add_flag("--overwrite", opts->overwrite, "replace an existing --out file (never --data)");
   cmd->add_option("--batch-size", opts->batch_size, "molecules per forward pass")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -54,18 +57,15 @@ void add_predict_command(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   cmd->callback([opts] {
     run_guarded("predict", [&] {
+      std::vector<std::string> inputs = opts->checkpoints;
+      inputs.push_back(opts->data);
+      check_output_path(opts->out, inputs, opts->overwrite, "--out");
       configure_threads(opts->threads);
       const MoleculeEnsemble ensemble = load_molecule_ensemble(opts->checkpoints);
       const std::vector<Frame> frames = predict_frames(ensemble, read_extxyz(opts->data),
                                                        opts->forces, opts->batch_size, opts->data);
       const int64_t n = static_cast<int64_t>(frames.size());
-      // Temporary file + rename: an interrupted run never leaves a truncated output.
-      const std::string tmp = opts->out + ".tmp";
-      write_extxyz(tmp, frames);
-      std::error_code ec;
-      std::filesystem::rename(tmp, opts->out, ec);
-      if (ec) std::remove(tmp.c_str());
-      SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", opts->out, ": ", ec.message());
+      write_extxyz(opts->out, frames);  // atomic: never a truncated output
       std::printf(
           "{\"checkpoints\": %s, \"data\": %s, \"out\": %s, \"frames\": %lld, "
           "\"forces\": %s}\n",

@@ -19,7 +19,7 @@ namespace {
 
 struct Options {
   std::string config, out, data, show_config;
-  bool resume = false, quiet = false;
+  bool resume = false, overwrite = false, quiet = false;
   int64_t epochs = -1, threads = -1;
   std::optional<uint64_t> seed;
 };
@@ -44,6 +44,7 @@ int train(const Options& opts) {
   const std::unique_ptr<Task> task = load_task(opts.config);
   FitOptions fo;
   fo.resume = opts.resume;
+  fo.overwrite = opts.overwrite;
   fo.out_dir = opts.out;
   fo.data = opts.data;
   fo.epochs = opts.epochs;
@@ -84,8 +85,9 @@ void add_train_command(CLI::App& app) {
       "metrics.jsonl, learning_curve.svg and, at the end, test_metrics.json (of best_model.pt);\n"
       "prints a JSON summary on stdout. N-body generates its data set in [data].dir if it is\n"
       "missing. Ctrl-C finishes the current step, writes a checkpoint and exits with status\n"
-      "130; --resume continues it bit-exactly (same thread count). A directory holding a\n"
-      "checkpoint is never trained into again without --resume. N-body model type 'linear'\n"
+      "130; --resume continues it bit-exactly (same thread count). A directory holding a run's\n"
+      "files is never trained into again without --resume or --overwrite, and one run at a\n"
+      "time writes into a directory (a lock). N-body model type 'linear'\n"
       "trains nothing and evaluates the Linear baseline.");
   cmd->add_option("config", opts->config, "TOML config file")->check(CLI::ExistingFile);
   cmd->add_option("--show-config", opts->show_config,
@@ -93,6 +95,9 @@ void add_train_command(CLI::App& app) {
                   "explained, and exit")
       ->check(CLI::IsMember(task_names()));
   cmd->add_flag("--resume", opts->resume, "continue the checkpoint.pt in the output directory");
+  cmd->add_flag("--overwrite", opts->overwrite,
+                "replace the files of an earlier run in the output directory")
+      ->excludes("--resume");
   cmd->add_option("--out", opts->out, "output directory (overrides [train].out_dir)");
   cmd->add_option("--data", opts->data,
                   "data location (overrides N-body [data].dir, molecules [data].file)");

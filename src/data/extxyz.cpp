@@ -8,6 +8,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 #include "se3t/util/text.h"
 
@@ -467,11 +468,9 @@ void write_extxyz(std::ostream& out, const Frame& frame) {
 }
 
 void write_extxyz(const std::string& path, const std::vector<Frame>& frames) {
-  std::ofstream out(path);
-  SE3T_CHECK(out.is_open(), "write_extxyz: cannot open ", path, " for writing");
+  std::ostringstream out;
   for (const Frame& frame : frames) write_extxyz(out, frame);
-  out.flush();
-  SE3T_CHECK(out.good(), "write_extxyz: writing ", path, " failed");
+  write_file_atomic(path, out.str(), "extended XYZ file");
 }
 
 }  // namespace se3t

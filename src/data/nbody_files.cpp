@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 #include "se3t/util/fields.h"
 #include "se3t/util/text.h"
@@ -126,10 +127,22 @@ std::optional<NBodyDataInfo> read_nbody_info(const std::string& dir) {
 
 NBodyDataInfo generate_nbody_data(const std::string& dir, const std::string& protocol,
                                   const NBodyOptions& options, uint64_t seed,
-                                  const NBodyProgress& progress) {
+                                  const NBodyProgress& progress, bool overwrite) {
   (void)nbody_protocol_options(protocol);
   options.validate_protocol();
   std::error_code ec;
+  if (!overwrite && fs::is_directory(dir, ec)) {
+    std::string found;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      if (e.path().extension() == ".npy" || name == kInfoFile) {
+        found = name;
+        break;
+      }
+    }
+    SE3T_CHECK(found.empty(), "N-body data directory ", dir, " already holds a data set (", found,
+               "): pass --overwrite to replace it, or choose another directory");
+  }
   fs::create_directories(dir, ec);
   SE3T_CHECK(!ec, "cannot create directory ", dir, ": ", ec.message());
   // A data set being replaced must not look complete half-way through.

@@ -1,11 +1,10 @@
 #include "se3t/data/npy.h"
 
+#include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 
 #include <ATen/ATen.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -302,46 +301,28 @@ void write_npy(const std::string& path, const std::vector<int64_t>& shape,
   bytes.append(reinterpret_cast<const char*>(len), major == 1 ? 2 : 4);
   bytes += header;
 
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp =
-      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    SE3T_CHECK(out.good(), where, ": cannot create temporary file ", tmp, " (",
-               std::strerror(errno), ")");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    const int size = float32 ? 4 : 8;
-    constexpr size_t kChunk = 1 << 16;
-    std::vector<unsigned char> buf(kChunk * size);
-    for (size_t start = 0; start < data.size() && out.good(); start += kChunk) {
-      const size_t count = std::min(kChunk, data.size() - start);
-      for (size_t k = 0; k < count; ++k) {
-        uint64_t bits;
-        if (float32) {
-          const float f = static_cast<float>(data[start + k]);
-          uint32_t b32;
-          std::memcpy(&b32, &f, 4);
-          bits = b32;
-        } else {
-          std::memcpy(&bits, &data[start + k], 8);
-        }
-        store_le(buf.data() + k * size, bits, size);
+  AtomicFile out(path, "npy array");
+  out.write(bytes);
+  const int size = float32 ? 4 : 8;
+  constexpr size_t kChunk = 1 << 16;
+  std::vector<unsigned char> buf(kChunk * size);
+  for (size_t start = 0; start < data.size(); start += kChunk) {
+    const size_t count = std::min(kChunk, data.size() - start);
+    for (size_t k = 0; k < count; ++k) {
+      uint64_t bits;
+      if (float32) {
+        const float f = static_cast<float>(data[start + k]);
+        uint32_t b32;
+        std::memcpy(&b32, &f, 4);
+        bits = b32;
+      } else {
+        std::memcpy(&bits, &data[start + k], 8);
       }
-      out.write(reinterpret_cast<const char*>(buf.data()),
-                static_cast<std::streamsize>(count * size));
+      store_le(buf.data() + k * size, bits, size);
     }
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::remove(tmp.c_str());
-      SE3T_CHECK(false, where, ": write error on temporary file ", tmp);
-    }
+    out.write(buf.data(), count * size);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    SE3T_CHECK(false, where, ": cannot rename ", tmp, " to ", path, " (", std::strerror(err), ")");
-  }
+  out.commit();
 }
 
 at::Tensor npy_to_tensor(const NpyArray& array) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "se3t/data/elements.h"
+#include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 
 namespace se3t {
@@ -178,11 +179,7 @@ void write_pdb(const std::string& path, const PdbStructure& structure) {
     SE3T_CHECK(n == static_cast<int>(text.size()), "write_pdb: cannot write '", path, "'");
     SE3T_CHECK(gzclose(file.release()) == Z_OK, "write_pdb: cannot finish '", path, "'");
   } else {
-    std::ofstream out(path, std::ios::binary);
-    SE3T_CHECK(out.good(), "write_pdb: cannot open '", path, "' for writing");
-    out << text;
-    out.close();
-    SE3T_CHECK(out.good(), "write_pdb: cannot write '", path, "'");
+    write_file_atomic(path, text, "PDB file");
   }
 }
 

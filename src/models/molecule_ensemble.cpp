@@ -4,6 +4,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "se3t/util/check.h"
 #include "se3t/util/text.h"
@@ -73,8 +74,15 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
     int64_t row = 0;
     for (size_t j = 0; j < idx.size(); ++j) {
       Frame& fr = frames[idx[j]];
+      SE3T_CHECK(std::isfinite(ep[j]), source, ": frame ", idx[j] + 1,
+                 ": the model predicts a non-finite energy (", ep[j],
+                 "); its parameters or this frame's geometry are not usable");
+      // The reference survives a second prediction pass: an input that is itself a prediction
+      // keeps its energy_ref, and its energy (a prediction) is replaced.
       const auto old = fr.info.find("energy");
-      if (old != fr.info.end()) fr.info["energy_ref"] = old->second;
+      if (old != fr.info.end() && fr.info.count("energy_ref") == 0) {
+        fr.info["energy_ref"] = old->second;
+      }
       fr.info["energy"] = format_real(ep[j]);
       if (ensemble.size() > 1) {
         fr.info["energy_std"] = format_real(sp[j]);
@@ -85,7 +93,11 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
         const double* fp = f.data_ptr<double>();
         fr.forces.resize(fr.size());
         for (size_t a = 0; a < fr.size(); ++a, ++row) {
-          for (int d = 0; d < 3; ++d) fr.forces[a][d] = fp[row * 3 + d];
+          for (int d = 0; d < 3; ++d) {
+            SE3T_CHECK(std::isfinite(fp[row * 3 + d]), source, ": frame ", idx[j] + 1,
+                       ": the model predicts a non-finite force on atom ", a + 1);
+            fr.forces[a][d] = fp[row * 3 + d];
+          }
         }
       }
     }

@@ -10,9 +10,11 @@
 #include <iostream>
 
 #include "se3t/train/checkpoint.h"
+#include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
 #include "se3t/util/progress.h"
+#include "se3t/util/run_lock.h"
 #include "se3t/util/stop_signals.h"
 #include "se3t/util/text.h"
 #include "se3t/util/threads.h"
@@ -23,6 +25,11 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Every file a run writes into its output directory (--overwrite removes exactly these).
+constexpr const char* kRunFiles[] = {"checkpoint.pt",    "best_model.pt", "config.toml",
+                                     "metrics.csv",      "metrics.jsonl", "learning_curve.svg",
+                                     "test_metrics.json"};
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -92,17 +99,23 @@ FitResult fit(Task& task, const FitOptions& opt) {
   FitResult result;
   result.out_dir = tc.out_dir;
   result.threads = configure_threads(tc.threads);
-  std::error_code ec;
-  fs::create_directories(tc.out_dir, ec);
-  SE3T_CHECK(!ec, "cannot create output directory ", tc.out_dir, ": ", ec.message());
+  // Held until fit() returns: a second run into the same directory is refused.
+  const RunLock lock(tc.out_dir, "training run");
   const std::string ckpt_path = out_path(tc.out_dir, "checkpoint.pt");
   const std::string best_path = out_path(tc.out_dir, "best_model.pt");
-  if (!opt.resume) {
-    SE3T_CHECK(!fs::exists(ckpt_path), "output directory ", tc.out_dir,
-               " already holds a checkpoint.pt: pass --resume to continue that run, or choose "
-               "another --out");
-  } else {
+  if (opt.resume) {
     SE3T_CHECK(fs::exists(ckpt_path), "--resume: no checkpoint.pt in ", tc.out_dir);
+  } else {
+    std::string found;
+    for (const char* name : kRunFiles) {
+      if (fs::exists(out_path(tc.out_dir, name)))
+        found += (found.empty() ? "" : ", ") + std::string(name);
+    }
+    SE3T_CHECK(found.empty() || opt.overwrite, "output directory ", tc.out_dir,
+               " already holds a run (", found,
+               "): pass --resume to continue it, --overwrite to "
+               "replace it, or choose another --out");
+    for (const char* name : kRunFiles) fs::remove(out_path(tc.out_dir, name));
   }
 
   task.load_data(verbose ? &log : nullptr);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
 #include "se3t/util/text.h"

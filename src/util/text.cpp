@@ -21,25 +21,6 @@ std::string read_text(const std::string& path, const std::string& what) {
   return text.str();
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    SE3T_CHECK(out.good(), "cannot write ", tmp);
-    out << text;
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::remove(tmp.c_str());
-      SE3T_CHECK(false, "cannot write ", tmp);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) std::remove(tmp.c_str());
-  SE3T_CHECK(!ec, "cannot rename ", tmp, " to ", path, ": ", ec.message());
-}
-
 std::string_view trim(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return {};

@@ -45,11 +45,12 @@ std::optional<NBodyDataInfo> read_nbody_info(const std::string& dir);
 
 // Simulates the protocol's three splits (simulation indices as generate_nbody_splits: train
 // 0.., valid after train, test after valid) and writes them and se3t_nbody.txt to dir (created
-// if missing). progress(split, done, total) is called as simulations finish.
+// if missing). progress(split, done, total) is called as simulations finish. A directory that
+// already holds a data set (.npy files or se3t_nbody.txt) is refused unless `overwrite`.
 using NBodyProgress = std::function<void(const std::string& split, int64_t done, int64_t total)>;
 NBodyDataInfo generate_nbody_data(const std::string& dir, const std::string& protocol,
                                   const NBodyOptions& options, uint64_t seed,
-                                  const NBodyProgress& progress = {});
+                                  const NBodyProgress& progress = {}, bool overwrite = false);
 
 // Reads one split ("train" | "valid" | "test") of a data directory.
 NBodySplit load_nbody_split(const std::string& dir, const std::string& split);

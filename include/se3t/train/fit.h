@@ -14,8 +14,9 @@
 //
 // Files in the output directory: checkpoint.pt, best_model.pt (when there is a validation
 // split), config.toml (the run's config), metrics.csv, metrics.jsonl, learning_curve.svg,
-// test_metrics.json (after the last epoch). A directory that holds a checkpoint is never
-// trained into again without resume.
+// test_metrics.json (after the last epoch). A directory holding any of these files is never
+// trained into again without resume or overwrite, and while a run writes into a directory it
+// holds a lock on it (se3t/util/run_lock.h): a second run into it is refused.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -29,11 +30,12 @@
 namespace se3t {
 
 struct FitOptions {
-  bool resume = false;   // continue out_dir/checkpoint.pt
-  std::string out_dir;   // non-empty: replaces train.out_dir
-  std::string data;      // non-empty: replaces the task's data location
-  int64_t epochs = -1;   // >= 0: replaces train.epochs (the cosine schedule follows it)
-  int64_t threads = -1;  // >= 0: replaces train.threads
+  bool resume = false;     // continue out_dir/checkpoint.pt
+  bool overwrite = false;  // replace the files of an earlier run in out_dir (else refused)
+  std::string out_dir;     // non-empty: replaces train.out_dir
+  std::string data;        // non-empty: replaces the task's data location
+  int64_t epochs = -1;     // >= 0: replaces train.epochs (the cosine schedule follows it)
+  int64_t threads = -1;    // >= 0: replaces train.threads
   // Replaces train.seed (initialisation and data order; not a data split): members of an
   // ensemble are one config trained from several seeds.
   std::optional<uint64_t> seed;

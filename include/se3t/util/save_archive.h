@@ -9,8 +9,8 @@ class OutputArchive;
 
 namespace se3t {
 
-// Throws se3t::Error ("cannot write <what> '<tmp>': ..." or "cannot rename ...") and removes
-// the temporary file on failure.
+// Throws se3t::Error naming the file and the system's reason (se3t/util/atomic_file.h); the
+// previous file stays intact and no temporary is left.
 void save_archive_atomic(torch::serialize::OutputArchive& archive, const std::string& path,
                          const std::string& what);
 

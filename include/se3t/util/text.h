@@ -1,5 +1,5 @@
-// Small text helpers shared by every file format of se3t: whole-file reads, atomic writes,
-// trimming, and the one way real numbers are parsed and printed.
+// Small text helpers shared by every file format of se3t: whole-file reads, trimming, and the
+// one way real numbers are parsed and printed.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -9,10 +9,6 @@ namespace se3t {
 
 // The whole file; throws se3t::Error "<what> <path>: cannot open the file".
 std::string read_text(const std::string& path, const std::string& what = "file");
-
-// Writes `text` to path + ".tmp", then renames it over `path`: readers never see a partial
-// file. On failure the temporary file is removed and se3t::Error names the path.
-void write_file_atomic(const std::string& path, const std::string& text);
 
 // `s` without leading and trailing blanks (space, tab, CR, LF).
 std::string_view trim(std::string_view s);
