@@ -2,6 +2,7 @@
 // molecule models (one, or an ensemble averaged) on a split of a molecule config.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -28,6 +29,7 @@ struct EvalCommandOptions {
   int64_t input_frame = -1, target_frame = -1, rotations = 4, batch_size = 100, threads = 0;
   int64_t num_samples = -1;
   uint64_t seed = 0;
+  bool allow_nonfinite = false;
 };
 
 // Molecule models (one, or an ensemble) on a split of a molecule config.
@@ -49,6 +51,9 @@ int eval_molecules(const EvalCommandOptions& o) {
   SE3T_CHECK(!molecules.empty(), "the ", o.split, " split of ", o.config, " is empty");
   const bool forces = config.loss.forces();
   const MoleculeMetrics m = evaluate_molecules(ensemble, molecules, forces, o.batch_size);
+  SE3T_CHECK(o.allow_nonfinite || std::isfinite(m.energy_mae), "the models' predictions on the ",
+             o.split, " split of ", o.config, " are not finite (energy_mae ", m.energy_mae,
+             "); --allow-nonfinite reports them as null");
   std::string json = m.to_json();
   json.insert(1, "\"task\": \"molecules\", \"config\": " + json_string(o.config) +
                      ", \"checkpoints\": " + json_string_list(o.checkpoints) + ", \"members\": " +
@@ -74,7 +79,9 @@ void add_eval_command(CLI::App& app) {
       "plus a random translation, averaged over --rotations draws) and num_samples.\n"
       "Give either --checkpoint (from se3t train) or --baseline linear (x_T = x_0 + v_0 t,\n"
       "v_T = v_0, t = (target_frame - input_frame) * sample_freq * dt of the data set).\n"
-      "Frames default to the checkpoint's config, else to the data set's protocol.\n"
+      "Frames default to the checkpoint's config, else to the data set's protocol; an explicit\n"
+      "--input-frame or --target-frame evaluates those frames (--frames fixed) unless --frames\n"
+      "says otherwise. Non-finite metrics are an error unless --allow-nonfinite.\n"
       "\n"
       "Molecules: --config names the task = \"molecules\" config whose split to use (the data\n"
       "file and the seeded split of [data]; --data replaces [data].file) and --checkpoint the\n"
@@ -117,6 +124,8 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--seed", opts->seed, "seed of the random rotations")->capture_default_str();
+  cmd->add_flag("--allow-nonfinite", opts->allow_nonfinite,
+                "report non-finite metrics as null (exit 0) instead of failing");
   cmd->add_option("--threads", opts->threads, "intra-op threads (0: all cores)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
@@ -152,6 +161,8 @@ void add_eval_command(CLI::App& app) {
       }
       if (opts->input_frame >= 0) input_frame = opts->input_frame;
       if (opts->target_frame >= 0) target_frame = opts->target_frame;
+      // Explicit frames mean those frames, not the checkpoint's spread of input frames.
+      if (opts->input_frame >= 0 || opts->target_frame >= 0) frames = "fixed";
       if (!opts->frames.empty()) frames = opts->frames;
       NBodySplit split = load_nbody_split(opts->data, opts->split);
       if (opts->num_samples > 0) {
@@ -167,6 +178,11 @@ void add_eval_command(CLI::App& app) {
       eo.seed = opts->seed;
       eo.spread_input_frames = frames == "spread";
       const NBodyMetrics m = evaluate_nbody(predict, data, eo);
+      SE3T_CHECK(
+          opts->allow_nonfinite || (std::isfinite(m.mse_position) && std::isfinite(m.mse_velocity)),
+          "the model's predictions on ", opts->data, " (", opts->split,
+          ") are not finite (mse_position ", m.mse_position, ", mse_velocity ", m.mse_velocity,
+          "); --allow-nonfinite reports them as null");
       std::string json = m.to_json();
       std::string head = "\"model\": " + json_string(model_type) + ", ";
       if (!checkpoint.empty()) head += "\"checkpoint\": " + json_string(checkpoint) + ", ";

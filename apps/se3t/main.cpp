@@ -2,8 +2,11 @@
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "commands.h"
 #include "se3t/util/runtime.h"
@@ -23,6 +26,23 @@ int main(int argc, char** argv) {
   // Malloc tuning and OpenBLAS at one thread for every subcommand, keeping LibTorch's thread
   // count; subcommands with --threads set their own.
   se3t::configure_runtime(static_cast<int>(at::get_num_threads()));
+  // CLI11 would say "A subcommand is required" for a misspelt one: name it and the nearest.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names.push_back(sub->get_name());
+    }
+    const std::string given = argv[1];
+    if (std::find(names.begin(), names.end(), given) == names.end()) {
+      std::cerr << "se3t: unknown command '" << given << "'";
+      const std::string near = se3t::cli::nearest(given, names);
+      if (!near.empty()) std::cerr << "; did you mean '" << near << "'?";
+      std::cerr << "\nCommands: ";
+      for (size_t k = 0; k < names.size(); ++k) std::cerr << (k ? ", " : "") << names[k];
+      std::cerr << ". Run se3t --help for more information.\n";
+      return 106;  // CLI11's exit code for a parse error
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

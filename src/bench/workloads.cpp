@@ -9,7 +9,9 @@
 #include "se3t/data/pdb.h"
 #include "se3t/graph/neighbourhood.h"
 #include "se3t/util/check.h"
+#include "se3t/util/memory.h"
 #include "se3t/util/profiler.h"
+#include "se3t/util/text.h"
 
 namespace se3t::bench {
 
@@ -150,8 +152,24 @@ Workload synthetic_workload(int64_t target_edges, int64_t num_layers, uint64_t s
 Workload make_workload(const std::string& name, const std::string& pdb_path, int64_t batch,
                        uint64_t seed) {
   SE3T_CHECK(batch >= 0, "bench: batch must be >= 0 (0: the workload's own), got ", batch);
-  if (name == "qm9") return qm9_workload(batch > 0 ? batch : 32, seed);
-  if (name == "nbody") return nbody_workload(batch > 0 ? batch : 100, seed);
+  // Fully connected graphs of `atoms` nodes: check the graph fits before it is built. Building
+  // one takes ~70 bytes per edge at its peak (index pairs, relative positions, the
+  // construction's temporaries; measured with bench qm9 --batch 20000): 64 is the estimate.
+  const auto check_batch = [&](int64_t graphs, int64_t atoms) {
+    const double edges = static_cast<double>(graphs) * static_cast<double>(atoms * (atoms - 1));
+    check_fits_in_memory(edges * 64.0,
+                         "bench " + name + " --batch " + std::to_string(graphs) + " (" +
+                             format("%.3g", edges) + " edges)",
+                         "lower --batch");
+  };
+  if (name == "qm9") {
+    check_batch(batch > 0 ? batch : 32, 18);
+    return qm9_workload(batch > 0 ? batch : 32, seed);
+  }
+  if (name == "nbody") {
+    check_batch(batch > 0 ? batch : 100, 5);
+    return nbody_workload(batch > 0 ? batch : 100, seed);
+  }
   if (name == "protein") return protein_workload(pdb_path, seed);
   SE3T_CHECK(false, "bench: unknown workload '", name,
              "'; expected one of qm9, nbody, protein (or all)");

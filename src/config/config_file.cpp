@@ -218,4 +218,15 @@ std::string config_task(const std::string& text, const std::string& source) {
   return t->value<std::string>().value();
 }
 
+bool config_is_empty(const std::string& text, const std::string& source) {
+  const toml::table root = parse_table(text, source);
+  bool empty = true;
+  root.for_each([&](const toml::key& key, const toml::node& node) {
+    if (key.str() == "task") return;
+    if (const toml::table* t = node.as_table(); t && t->empty()) return;
+    empty = false;
+  });
+  return empty;
+}
+
 }  // namespace se3t

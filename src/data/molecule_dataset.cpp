@@ -260,12 +260,20 @@ MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
   int64_t row = 0;
   for (int64_t j = 0; j < g; ++j) {
     const Molecule& m = molecules[indices[j]];
+    // Each molecule centred in float64 before the cast to the model's dtype: the model sees
+    // only x_j - x_i, which a float32 cast of coordinates far from the origin (1e4 A) would
+    // round away. Energies are translation invariant, so forces are unchanged.
+    double centre[3] = {0.0, 0.0, 0.0};
+    for (int64_t a = 0; a < m.size(); ++a) {
+      for (int d = 0; d < 3; ++d) centre[d] += m.positions[a][d];
+    }
+    for (int d = 0; d < 3; ++d) centre[d] /= static_cast<double>(std::max<int64_t>(m.size(), 1));
     for (int64_t a = 0; a < m.size(); ++a, ++row) {
       const int64_t c = vocab.index(m.numbers[a]);
       oa[row][c] = 1.0;
       ca[j][c] += 1.0;
       ga[row] = j;
-      for (int d = 0; d < 3; ++d) pa[row][d] = m.positions[a][d];
+      for (int d = 0; d < 3; ++d) pa[row][d] = m.positions[a][d] - centre[d];
     }
   }
   MoleculeBatch b;

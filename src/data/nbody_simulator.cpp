@@ -360,6 +360,21 @@ NBodySplit read_nbody_split(const std::string& dir, const std::string& suffix) {
                  split.charges.size(1) == split.loc.size(3) && split.charges.size(2) == 1,
              where, ": ", charges_path, " has shape ", shape_str(split.charges), ", expected [",
              split.loc.size(0), ", ", split.loc.size(3), ", 1] to match ", loc_path);
+  // Non-finite values would train or score as NaN without a word: name the file, the
+  // simulation and the frame of the first one.
+  const auto check_finite = [&](const at::Tensor& t, const std::string& path, const char* what) {
+    const at::Tensor bad = t.isfinite().logical_not();
+    if (!bad.any().item<bool>()) return;
+    const at::Tensor first = bad.nonzero()[0];
+    const int64_t sim = first[0].item<int64_t>();
+    SE3T_CHECK(false, path, ": ", what, " of simulation ", sim,
+               t.dim() == 4 ? ", frame " + std::to_string(first[1].item<int64_t>()) : "",
+               " is not finite (", t.masked_select(bad)[0].item<double>(), "); ",
+               bad.sum().item<int64_t>(), " non-finite value(s) in the file");
+  };
+  check_finite(split.loc, loc_path, "a position");
+  check_finite(split.vel, vel_path, "a velocity");
+  check_finite(split.charges, charges_path, "a charge");
   split.validate(where);
   return split;
 }

@@ -152,6 +152,12 @@ PdbStructure read_pdb(const std::string& path, const PdbReadOptions& options) {
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
   }
+  // gzread passed the bytes through: a file named .gz that is not gzip is a mistake to name,
+  // not a PDB file without atoms.
+  const bool gz_name = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  SE3T_CHECK(!gz_name || gzdirect(file.get()) == 0, "read_pdb: '", path,
+             "' is named .gz but is not gzip-compressed (no gzip header); rename it without .gz "
+             "if it is a plain PDB file");
   return parse_pdb(text, path, options);
 }
 

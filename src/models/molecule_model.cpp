@@ -13,6 +13,7 @@
 #include "se3t/nn/radial_basis.h"
 #include "se3t/util/check.h"
 #include "se3t/util/save_archive.h"
+#include "se3t/util/tensor_checks.h"
 #include "se3t/util/text.h"
 
 namespace se3t {
@@ -182,6 +183,9 @@ MoleculeModel load_molecule_model(const std::string& path) {
     SE3T_CHECK(false, "cannot read checkpoint '", path, "': ", e.what_without_backtrace());
   }
   c10::IValue options, stats;
+  SE3T_CHECK(!archive.try_read("se3t_options", options), "'", path,
+             "' is an N-body network (from a task = \"nbody\" run), not a molecule model: "
+             "se3t eval --checkpoint FILE --data NBODY_DIR takes it");
   SE3T_CHECK(archive.try_read("se3t_molecule_options", options) && options.isString() &&
                  archive.try_read("se3t_energy_stats", stats) && stats.isString(),
              "'", path,
@@ -190,6 +194,7 @@ MoleculeModel load_molecule_model(const std::string& path) {
   MoleculeModel model(MoleculeModelOptions::from_text(options.toStringRef()),
                       EnergyStats::from_text(stats.toStringRef()));
   model->load(archive);
+  check_parameters_finite(*model, path);
   return model;
 }
 

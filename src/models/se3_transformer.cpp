@@ -3,12 +3,15 @@
 #include <ATen/ATen.h>
 #include <torch/serialize/archive.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
 #include "se3t/util/check.h"
 #include "se3t/util/fields.h"
+#include "se3t/util/memory.h"
 #include "se3t/util/save_archive.h"
+#include "se3t/util/tensor_checks.h"
 
 namespace se3t {
 
@@ -28,6 +31,28 @@ void SE3TransformerOptions::validate() const {
   SE3T_CHECK(edge_dim >= 0, "model options: edge_dim must be >= 0, got ", edge_dim);
   SE3T_CHECK(pooling != Pooling::kMax || fiber_out.max_degree() == 0,
              "model options: max pooling needs a degree-0 output fiber, got ", fiber_out.str());
+  // A lower bound of the parameters, before any is allocated: the last layer of the radial
+  // MLPs of each hidden-to-hidden block maps radial_hidden units to one weight per channel
+  // pair and basis element, radial_hidden * C_in * C_out * (2 min(l, k) + 1) for every pair of
+  // degrees (l, k) (eq. 8 of the paper; keys, queries and the other layers come on top).
+  // Every block also ends in a self-interaction mapping at least C_l channels to C_l per
+  // hidden degree.
+  double radial = 0.0, self = 0.0;
+  for (const auto& [l, ci] : fiber_hidden.entries()) {
+    self += static_cast<double>(ci) * static_cast<double>(ci);
+    for (const auto& [k, co] : fiber_hidden.entries()) {
+      radial += static_cast<double>(radial_hidden) * static_cast<double>(ci) *
+                static_cast<double>(co) * static_cast<double>(2 * std::min(l, k) + 1);
+    }
+  }
+  const double weights = radial * static_cast<double>(std::max<int64_t>(num_layers - 1, 0)) +
+                         self * static_cast<double>(num_layers);
+  check_fits_in_memory(weights * 4.0,
+                       "a model of " + std::to_string(num_layers) + " layers with hidden fiber " +
+                           fiber_hidden.str() + " and radial_hidden " +
+                           std::to_string(radial_hidden),
+                       "lower num_channels (memory grows with its square), num_degrees, "
+                       "radial_hidden or num_layers");
 }
 
 std::string SE3TransformerOptions::to_text() const {
@@ -112,6 +137,18 @@ SE3TransformerImpl::SE3TransformerImpl(const SE3TransformerOptions& options) : o
 Features SE3TransformerImpl::forward(const GraphBatch& graph, const Features& node_features) {
   check_features(node_features, options_.fiber_in, graph.num_nodes(), "SE3Transformer: features");
   // The basis and radial inputs are computed once and shared by every layer.
+  // A lower bound of one layer's edge messages, [E, C, 2l+1] per hidden degree in float32,
+  // before any is formed (training keeps every layer's): a batch that cannot fit is refused.
+  double per_edge = 0.0;
+  for (const auto& [l, c] : options_.fiber_hidden.entries()) {
+    per_edge += static_cast<double>(c) * static_cast<double>(2 * l + 1) * 4.0;
+  }
+  if (options_.num_layers > 0) {
+    check_fits_in_memory(per_edge * static_cast<double>(graph.num_edges()),
+                         "a batch of " + std::to_string(graph.num_nodes()) + " nodes and " +
+                             std::to_string(graph.num_edges()) + " edges",
+                         "lower the batch size (or the neighbours per node)");
+  }
   const EdgeGeometry geometry = edge_geometry(graph, options_.max_degree());
   Features h = node_features;
   for (size_t i = 0; i < blocks_->size(); ++i) {
@@ -144,10 +181,14 @@ SE3Transformer load_model(const std::string& path) {
                "': ", e.what_without_backtrace());
   }
   c10::IValue text;
+  SE3T_CHECK(!archive.try_read("se3t_molecule_options", text), "'", path,
+             "' is a molecule model (from a task = \"molecules\" run), not an N-body network: "
+             "se3t predict and se3t eval --config MOLECULE_CONFIG take it");
   SE3T_CHECK(archive.try_read("se3t_options", text) && text.isString(), "load_model: '", path,
-             "' is not an se3t checkpoint (no model options)");
+             "' is not an se3t model file (it holds no se3t_options)");
   SE3Transformer model(SE3TransformerOptions::from_text(text.toStringRef()));
   model->load(archive);
+  check_parameters_finite(*model, path);
   return model;
 }
 

@@ -16,7 +16,10 @@ namespace {
 // every degree, flattened so one dot product covers all degrees of a head.
 at::Tensor split_heads(const Features& f, int64_t heads) {
   std::vector<at::Tensor> parts;
-  for (const auto& [l, t] : f) parts.push_back(t.reshape({t.size(0), heads, -1}));
+  // Explicit sizes, not -1: a graph without edges has rows = 0, where -1 is ambiguous.
+  for (const auto& [l, t] : f) {
+    parts.push_back(t.reshape({t.size(0), heads, t.size(1) / heads * t.size(2)}));
+  }
   return at::cat(parts, 2);
 }
 }  // namespace

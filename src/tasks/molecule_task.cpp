@@ -81,7 +81,7 @@ void MoleculeConfig::check(const std::string& where) const {
   try {
     (void)model_options().network(1);
   } catch (const Error& e) {
-    SE3T_CHECK(false, where, "[model]: ", e.what());
+    SE3T_CHECK(false, where, "[model]: ", e.message());
   }
   SE3T_CHECK(loss.energy_weight > 0.0 || loss.force_weight > 0.0, where,
              "[train].energy_weight and force_weight are both 0: nothing to train");

@@ -83,7 +83,7 @@ void NBodyConfig::check(const std::string& where) const {
   try {
     (void)nbody_network(model);
   } catch (const Error& e) {
-    SE3T_CHECK(false, where, "[model]: ", e.what());
+    SE3T_CHECK(false, where, "[model]: ", e.message());
   }
 }
 

@@ -1,5 +1,6 @@
 #include "se3t/tasks/registry.h"
 
+#include "se3t/config/config_file.h"
 #include "se3t/tasks/molecule_task.h"
 #include "se3t/tasks/nbody_task.h"
 #include "se3t/util/check.h"
@@ -27,6 +28,12 @@ std::unique_ptr<Task> load_task(const std::string& config_path) {
   const std::string text = read_text(config_path, "config");
   const std::string task = config_task(text, config_path);
   check_task(task, config_path);
+  // An empty file would start a full-size default run (hours, thousands of samples) that
+  // nobody asked for by name: the settings must be written down.
+  SE3T_CHECK(!config_is_empty(text, config_path), "config ", config_path,
+             " sets nothing, so every setting would be the default (a full-size ", task,
+             " run); write the settings you want (se3t train --show-config ", task,
+             " prints every key with its default and meaning)");
   if (task == "molecules") {
     return std::make_unique<MoleculeTask>(MoleculeConfig::parse(text, config_path));
   }

@@ -9,6 +9,7 @@
 
 #include "se3t/util/check.h"
 #include "se3t/util/save_archive.h"
+#include "se3t/util/tensor_checks.h"
 
 namespace se3t {
 namespace {
@@ -128,6 +129,7 @@ TrainState load_checkpoint(const std::string& path, Task& task,
              " only; its model still loads for se3t eval and predict, but the run cannot be "
              "resumed: start a new one");
   task.read_model(archive, path);
+  check_parameters_finite(task.module(), path);
   torch::serialize::InputArchive opt;
   SE3T_CHECK(archive.try_read("train_optimizer", opt), "checkpoint '", path,
              "' has no optimizer state");
@@ -176,6 +178,7 @@ void load_model_file(const std::string& path, Task& task) {
   torch::serialize::InputArchive archive;
   load_archive(archive, path);
   task.read_model(archive, path);
+  check_parameters_finite(task.module(), path);
 }
 
 }  // namespace se3t

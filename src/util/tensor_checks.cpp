@@ -1,6 +1,7 @@
 #include "se3t/util/tensor_checks.h"
 
 #include <ATen/ATen.h>
+#include <torch/nn/module.h>
 
 #include "se3t/util/check.h"
 
@@ -51,6 +52,18 @@ void check_index(const at::Tensor& t, const std::string& name) {
 void check_finite(const at::Tensor& t, const std::string& name) {
   SE3T_CHECK(t.defined(), name, ": expected a tensor, got an undefined one");
   SE3T_CHECK(at::isfinite(t).all().item<bool>(), name, ": contains NaN or infinite values");
+}
+
+void check_parameters_finite(const torch::nn::Module& module, const std::string& source) {
+  for (const auto& p : module.named_parameters()) {
+    SE3T_CHECK(at::isfinite(p.value()).all().item<bool>(), "'", source, "': parameter ", p.key(),
+               " holds NaN or infinite values: the file is damaged or from a diverged run");
+  }
+  for (const auto& b : module.named_buffers()) {
+    if (!b.value().is_floating_point()) continue;
+    SE3T_CHECK(at::isfinite(b.value()).all().item<bool>(), "'", source, "': buffer ", b.key(),
+               " holds NaN or infinite values: the file is damaged or from a diverged run");
+  }
 }
 
 }  // namespace se3t

@@ -32,5 +32,7 @@ std::string describe_config(const std::string& task, const ConfigSections& secti
 
 // The top-level `task` of a config text: "nbody" when it has none.
 std::string config_task(const std::string& text, const std::string& source);
+// True when the config sets nothing but (at most) its task: no key of any section.
+bool config_is_empty(const std::string& text, const std::string& source);
 
 }  // namespace se3t

@@ -19,6 +19,11 @@ std::string concat(const Args&... args) {
 class Error : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
+  // The message without its "se3t: " prefix, to nest in another message.
+  std::string message() const {
+    const std::string m = what();
+    return m.rfind("se3t: ", 0) == 0 ? m.substr(6) : m;
+  }
 };
 
 }  // namespace se3t

@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace torch::nn {
+class Module;
+}
+
 namespace se3t {
 
 // Describes a tensor's shape and dtype, e.g. "[128, 3] Float".
@@ -19,5 +23,8 @@ void check_shape(const at::Tensor& t, const std::vector<int64_t>& sizes, const s
 void check_index(const at::Tensor& t, const std::string& name);
 // Requires that every entry is finite.
 void check_finite(const at::Tensor& t, const std::string& name);
+// Requires that every parameter and buffer of a loaded model is finite: a damaged file whose
+// tensor bytes still parse would otherwise predict NaN. `source` names the file.
+void check_parameters_finite(const torch::nn::Module& module, const std::string& source);
 
 }  // namespace se3t
