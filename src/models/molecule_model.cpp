@@ -193,7 +193,7 @@ MoleculeModel load_molecule_model(const std::string& path) {
              "\"molecules\")");
   MoleculeModel model(MoleculeModelOptions::from_text(options.toStringRef()),
                       EnergyStats::from_text(stats.toStringRef()));
-  model->load(archive);
+  load_module_as_saved(*model, archive);
   check_parameters_finite(*model, path);
   return model;
 }

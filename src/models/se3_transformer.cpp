@@ -187,7 +187,7 @@ SE3Transformer load_model(const std::string& path) {
   SE3T_CHECK(archive.try_read("se3t_options", text) && text.isString(), "load_model: '", path,
              "' is not an se3t model file (it holds no se3t_options)");
   SE3Transformer model(SE3TransformerOptions::from_text(text.toStringRef()));
-  model->load(archive);
+  load_module_as_saved(*model, archive);
   check_parameters_finite(*model, path);
   return model;
 }

@@ -9,6 +9,7 @@
 
 #include "common/testing.h"
 #include "common/train_testing.h"
+#include "se3t/graph/neighbourhood.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/tasks/nbody_task.h"
 #include "se3t/train/fit.h"
@@ -101,6 +102,29 @@ TEST_F(NBodyTraining, SaveModelIsAtomic) {
     EXPECT_NE(std::string(e.what()).find("model.pt"), std::string::npos) << e.what();
   }
   EXPECT_EQ(testing::read_text(path), before);
+}
+
+// A float64 model loads as float64 with the same parameters (not float32 reinterpretations of
+// the stored bytes), so it computes the same outputs.
+TEST_F(NBodyTraining, LoadModelKeepsTheSavedDtype) {
+  SE3TransformerOptions o;
+  o.fiber_in = Fiber{{0, 1}};
+  o.fiber_hidden = Fiber::uniform(1, 4);
+  o.fiber_out = Fiber{{1, 1}};
+  o.num_layers = 1;
+  SE3Transformer net(o);
+  net->to(torch::kFloat64);
+  const std::string path = dir_ / "model64.pt";
+  save_model(*net, path);
+  SE3Transformer loaded = load_model(path);
+  for (const auto& p : loaded->named_parameters()) {
+    EXPECT_EQ(p.value().scalar_type(), torch::kFloat64) << p.key();
+  }
+  const torch::Tensor pos = torch::randn({6, 3}, torch::kFloat64);
+  const GraphBatch g = fully_connected_graph(pos, torch::zeros({6}, torch::kLong), 1);
+  const Features in{{0, torch::randn({6, 1, 1}, torch::kFloat64)}};
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(loaded->forward(g, in).at(1), net->forward(g, in).at(1)));
 }
 
 TEST(EpochPlan, DependsOnlyOnSeedAndEpoch) {
