@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything se3t needs on Debian 12 (as root). Idempotent and non-interactive.
-# OpenBLAS matters: Debian's LibTorch calls the system BLAS, and without OpenBLAS
-# matrix products fall back to the slow reference BLAS.
+# OpenBLAS matters: Debian's LibTorch calls the system BLAS, and without OpenBLAS matrix products
+# fall back to the slow reference BLAS. The Python module (python/) needs python3-torch (the
+# Python side of the same LibTorch build), python3-dev and pybind11-dev; its tests pytest, ASE
+# and NumPy.
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build git libtorch-dev libopenblas-dev libgtest-dev libgmock-dev
       libbenchmark-dev libcli11-dev libnanoflann-dev libtomlplusplus-dev nlohmann-json3-dev
-      zlib1g-dev theseus-examples)
+      zlib1g-dev theseus-examples
+      python3-torch python3-dev pybind11-dev python3-pytest python3-ase python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,100 @@
+"""Files: model files shared with C++ and the command line, extended XYZ against ASE's own
+reader, molecule models and ensembles against `se3t predict`."""
+
+import json
+import subprocess
+
+import pytest
+import torch
+
+import se3t
+from conftest import SOURCE_DIR, cloud, random_features
+
+
+def test_save_and_load_model(tmp_path):
+    for cls in (se3t.SE3Transformer, se3t.TensorFieldNetwork):
+        model = cls(fiber_in={0: 1, 1: 1}, fiber_hidden={0: 4, 1: 4}, fiber_out={1: 2},
+                    num_layers=2, edge_dim=1).double()
+        path = tmp_path / f"{cls.__name__}.pt"
+        se3t.save_model(model, path)
+        loaded = se3t.load_model(path)
+        assert type(loaded) is cls
+        assert loaded.options == model.options
+        g = cloud(7)
+        g.edge_attr = torch.randn(g.num_edges, 1, dtype=torch.float64)
+        x = random_features(model.options.fiber_in, 7)
+        torch.testing.assert_close(loaded.double()(g, x)[1], model(g, x)[1], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="does not exist|cannot|open"):
+        se3t.load_model(tmp_path / "missing.pt")
+    with pytest.raises(ValueError, match="model"):
+        se3t.save_model(torch.nn.Linear(2, 2), tmp_path / "x.pt")
+    options = se3t.SE3TransformerOptions.from_text(model.options.to_text())
+    assert options == model.options and options.edge_dim == 1 and not options.attention
+
+
+def test_extxyz_matches_ase():
+    from ase.io import read
+
+    path = SOURCE_DIR / "data" / "amons-forces" / "test.extxyz"
+    frames = se3t.read_extxyz(str(path))
+    reference = read(str(path), index=":")
+    assert len(frames) == len(reference) == 795
+    for f, a in zip(frames[:50], reference[:50]):
+        assert f.species == a.get_chemical_symbols()
+        torch.testing.assert_close(f.positions, torch.from_numpy(a.positions), rtol=0, atol=0)
+        torch.testing.assert_close(f.forces, torch.from_numpy(a.arrays["forces"]), rtol=0, atol=0)
+        assert f.number("energy") == pytest.approx(a.info["energy"], rel=1e-15)
+        assert f.info["name"] == a.info["name"]
+    molecules = se3t.load_molecules(str(path))
+    assert molecules[0].numbers == list(reference[0].numbers)
+    assert molecules[0].energy == frames[0].number("energy")
+    with pytest.raises(ValueError, match="missing.extxyz"):
+        se3t.read_extxyz("missing.extxyz")
+
+
+def test_extxyz_round_trip(tmp_path):
+    frame = se3t.Frame(["O", "H", "H"], [[0, 0, 0.1], [0.8, 0, -0.5], [-0.8, 0, -0.5]],
+                       forces=torch.randn(3, 3, dtype=torch.float64), info={"energy": "-1.5"})
+    se3t.write_extxyz(str(tmp_path / "w.extxyz"), [frame, frame])
+    back = se3t.read_extxyz(str(tmp_path / "w.extxyz"))
+    assert len(back) == 2 and back[1].species == ["O", "H", "H"]
+    torch.testing.assert_close(back[0].forces, frame.forces, rtol=0, atol=0)
+    assert back[0].number("energy") == -1.5
+    with pytest.raises(ValueError, match="positions"):
+        se3t.Frame(["O"], [[0, 0]])
+
+
+def predict_cli(cli, run, data, out):
+    subprocess.run([cli, "predict", "--checkpoint", str(run / "best_model.pt"), "--data", str(data),
+                    "--out", str(out), "--forces", "--batch-size", "1", "--threads", "1"],
+                   check=True, capture_output=True)
+    return se3t.read_extxyz(str(out))
+
+
+def test_molecule_model_equals_se3t_predict(molecule_run, cli, tmp_path):
+    run, test_file = molecule_run
+    expected = predict_cli(cli, run, test_file, tmp_path / "pred.extxyz")
+    molecules = se3t.load_molecules(str(test_file))
+    model = se3t.load_molecule_model(run / "best_model.pt")
+    model.eval()
+    ensemble = se3t.MoleculeEnsemble([str(run / "best_model.pt")])
+    for i, (mol, frame) in enumerate(zip(molecules, expected)):
+        e, f = model.energy_and_forces([mol])
+        assert float(e[0]) == pytest.approx(frame.number("energy"), rel=1e-14, abs=1e-12)
+        torch.testing.assert_close(f, frame.forces, rtol=1e-12, atol=1e-12)
+        p = ensemble.predict(molecules, forces=True, indices=[i])
+        assert float(p["energy"][0]) == pytest.approx(frame.number("energy"), rel=1e-14, abs=1e-12)
+    # The molecule model is a torch module like the others: its network's parameters are in it.
+    assert len(list(model.parameters())) == len(model.cpp.named_parameters()) > 10
+    assert type(model.cpp.network).__name__ == "SE3Transformer"
+
+
+def test_train_summary_and_show_config(molecule_run):
+    run, _ = molecule_run
+    assert (run / "checkpoint.pt").exists() and (run / "metrics.csv").exists()
+    metrics = json.loads((run / "test_metrics.json").read_text())
+    assert metrics["task"] == "molecules"
+    assert "num_layers" in se3t.show_config("molecules")
+    assert set(se3t.task_names()) == {"nbody", "molecules"}
+    with pytest.raises(ValueError, match="nosuch.toml"):
+        se3t.train("nosuch.toml")
