@@ -23,6 +23,7 @@ void bind_nn(py::module_& m);
 void bind_models(py::module_& m);
 void bind_data(py::module_& m);
 void bind_train(py::module_& m);
+void bind_bench(py::module_& m);
 
 // A torch.dtype (or None: `fallback`) as an ATen scalar type; ValueError naming `name` for
 // anything else.

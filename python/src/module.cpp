@@ -11,4 +11,5 @@ PYBIND11_MODULE(_se3t, m) {
   se3t::python::bind_models(m);
   se3t::python::bind_data(m);
   se3t::python::bind_train(m);
+  se3t::python::bind_bench(m);
 }
