@@ -2,8 +2,11 @@
 N-body set against the C++ trainer (`se3t train`) on the same data and seed: the loss falls,
 and after the same K steps the parameters are the same."""
 
+import json
 import math
+import subprocess
 
+import pytest
 import torch
 
 import se3t
@@ -51,7 +54,7 @@ def nbody_loss(model, dataset, sims, frames):
     return 0.5 * ((out[:, 0] - dpos).square().mean() + (out[:, 1] - dvel).square().mean())
 
 
-def test_python_loop_equals_cpp_trainer(tmp_path):
+def test_python_loop_equals_cpp_trainer(tmp_path, cli):
     config = tmp_path / "nbody.toml"
     config.write_text(CONFIG.format(dir=tmp_path))
     result = se3t.train(str(config))  # generates the data, trains 3 epochs of 3 steps
@@ -94,3 +97,26 @@ def test_python_loop_equals_cpp_trainer(tmp_path):
         worst = max(worst, float((p - cpp[name]).abs().max()))
     # The same operations in the same order on one thread: bit for bit.
     assert worst == 0.0, f"largest parameter difference {worst:.3g}"
+
+    # The model trained in Python, saved from Python, scored by `se3t eval`: the command line's
+    # MSE equals the one computed here from the same predictions.
+    se3t.save_model(model, tmp_path / "python_model.pt")
+    out = subprocess.run([cli, "eval", "--checkpoint", str(tmp_path / "python_model.pt"),
+                          "--data", str(tmp_path / "data"), "--split", "test", "--frames", "fixed",
+                          "--rotations", "0", "--batch-size", "4", "--threads", "1"],
+                         check=True, capture_output=True, text=True)
+    metrics = json.loads(out.stdout)
+    test = se3t.NBodyDataset(se3t.load_nbody_split(str(tmp_path / "data"), "test"), 0, 5)
+    model.eval()
+    se_pos, se_vel, count = 0.0, 0.0, 0
+    with torch.no_grad():
+        for begin in range(0, len(test), 4):
+            batch = test.batch(list(range(begin, min(len(test), begin + 4))))
+            graph = se3t.nbody_graph(batch, torch.float32)
+            delta = model(graph, {0: batch.charges.float().view(-1, 1, 1),
+                                  1: batch.vel.float().unsqueeze(1)})[1].double()
+            se_pos += float((batch.pos + delta[:, 0] - batch.target_pos).square().sum())
+            se_vel += float((batch.vel + delta[:, 1] - batch.target_vel).square().sum())
+            count += batch.pos.numel()
+    assert metrics["mse_position"] == pytest.approx(se_pos / count, rel=1e-9)
+    assert metrics["mse_velocity"] == pytest.approx(se_vel / count, rel=1e-9)
