@@ -10,10 +10,11 @@ void bind_train(py::module_& m) {
   m.def(
       "train",
       [](const std::string& config, const std::string& out, const std::string& data, int64_t epochs,
-         int64_t threads, std::optional<uint64_t> seed, bool resume, bool verbose) {
+         int64_t threads, std::optional<uint64_t> seed, bool resume, bool overwrite, bool verbose) {
         const std::unique_ptr<Task> task = load_task(config);
         FitOptions fo;
         fo.resume = resume;
+        fo.overwrite = overwrite;
         fo.out_dir = out;
         fo.data = data;
         fo.epochs = epochs;
@@ -44,7 +45,7 @@ void bind_train(py::module_& m) {
       },
       py::arg("config"), py::arg("out") = "", py::arg("data") = "", py::arg("epochs") = -1,
       py::arg("threads") = -1, py::arg("seed") = py::none(), py::arg("resume") = false,
-      py::arg("verbose") = false,
+      py::arg("overwrite") = false, py::arg("verbose") = false,
       "Trains the task of a TOML config as `se3t train` does (same files, checkpoints and "
       "overrides); returns a summary dict.");
   m.def(
