@@ -49,6 +49,7 @@ from ._se3t import (
     radius_graph,
     random_rotation,
     read_extxyz,
+    read_pdb,
     rotation_x,
     rotation_y,
     rotation_z,

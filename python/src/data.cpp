@@ -1,5 +1,6 @@
-// Data bindings: extended XYZ frames, molecules and their batches, and the N-body data sets
-// with the epoch plan of the training loop (so a Python loop can take the C++ trainer's batches).
+// Data bindings: extended XYZ frames, molecules and their batches, PDB files, and the N-body
+// data sets with the epoch plan of the training loop (so a Python loop can take the C++
+// trainer's batches).
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "se3t/data/molecule_dataset.h"
 #include "se3t/data/nbody_dataset.h"
 #include "se3t/data/nbody_files.h"
+#include "se3t/data/pdb.h"
 #include "se3t/models/nbody_model.h"
 #include "se3t/tasks/nbody_task.h"
 #include "se3t/util/check.h"
@@ -195,12 +197,51 @@ void bind_nbody(py::module_& m) {
       "Fully connected per system, edge_attr q_i q_j [E, 1].");
 }
 
+void bind_pdb(py::module_& m) {
+  m.def(
+      "read_pdb",
+      [](const std::string& path, bool skip_hydrogens, bool skip_waters, bool skip_hetero) {
+        PdbReadOptions o;
+        o.skip_hydrogens = skip_hydrogens;
+        o.skip_waters = skip_waters;
+        o.skip_hetero = skip_hetero;
+        const PdbStructure p = read_pdb(path, o);
+        Vectors positions;
+        py::list numbers, elements, names, residues, chains, residue_numbers, hetero;
+        for (const PdbAtom& a : p.atoms) {
+          positions.push_back(a.position);
+          numbers.append(a.atomic_number);
+          elements.append(a.element);
+          names.append(a.name);
+          residues.append(a.residue);
+          chains.append(std::string(1, a.chain));
+          residue_numbers.append(a.residue_number);
+          hetero.append(a.hetero);
+        }
+        py::dict d;
+        d["positions"] = to_tensor(positions);
+        d["numbers"] = numbers;
+        d["elements"] = elements;
+        d["names"] = names;
+        d["residues"] = residues;
+        d["chains"] = chains;
+        d["residue_numbers"] = residue_numbers;
+        d["hetero"] = hetero;
+        return d;
+      },
+      py::arg("path"), py::arg("skip_hydrogens") = false, py::arg("skip_waters") = false,
+      py::arg("skip_hetero") = false,
+      "The ATOM/HETATM records of a PDB file's first model (plain or gzip): positions [N, 3] "
+      "(Angstrom), atomic numbers, elements, atom and residue names, chains.");
+}
+
 }  // namespace
 
 void bind_data(py::module_& m) {
   bind_frames(m);
   bind_molecule(m);
   bind_nbody(m);
+  bind_pdb(m);
 }
 
 }  // namespace se3t::python

@@ -98,3 +98,32 @@ def test_train_summary_and_show_config(molecule_run):
     assert set(se3t.task_names()) == {"nbody", "molecules"}
     with pytest.raises(ValueError, match="nosuch.toml"):
         se3t.train("nosuch.toml")
+
+
+PDB = "/usr/share/doc/theseus/examples/ldh/1a5z_A.pdb.gz"
+
+
+def test_read_pdb_matches_the_columns(tmp_path):
+    import gzip
+    import os
+
+    if not os.path.exists(PDB):
+        pytest.skip("theseus-examples is not installed")
+    records = []
+    for line in gzip.open(PDB, "rt"):
+        if line.startswith("ENDMDL"):
+            break
+        if line.startswith(("ATOM  ", "HETATM")) and line[16] in " A":
+            records.append(line)
+    p = se3t.read_pdb(PDB)
+    assert len(p["numbers"]) == len(records) > 2000
+    expected = torch.tensor([[float(r[30:38]), float(r[38:46]), float(r[46:54])] for r in records],
+                            dtype=torch.float64)
+    torch.testing.assert_close(p["positions"], expected, rtol=0, atol=0)
+    assert p["names"][:2] == [records[0][12:16].strip(), records[1][12:16].strip()]
+    polymer = se3t.read_pdb(PDB, skip_hetero=True)
+    assert len(polymer["numbers"]) == sum(r.startswith("ATOM") for r in records)
+    bad = tmp_path / "bad.pdb"
+    bad.write_text("ATOM      1  CA  ALA A   1      xx.xxx   0.000   0.000  1.00  0.00           C\n")
+    with pytest.raises(ValueError, match="bad.pdb"):
+        se3t.read_pdb(str(bad))
