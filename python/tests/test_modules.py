@@ -2,6 +2,8 @@
 steps reach the C++ forward), train/eval, to(dtype), state_dict round trips, equivariance of
 whole models built from Python, gradients against finite differences, and bad input."""
 
+import copy
+
 import pytest
 import torch
 
@@ -79,8 +81,12 @@ def test_train_eval_and_dtype():
         assert dict(model.named_parameters())[name] is t
     out = model(cloud(6), random_features(model.options.fiber_in, 6))
     assert out[1].dtype == torch.float64
-    model.float()
-    assert next(model.parameters()).dtype == torch.float32
+    out[1].sum().backward()
+    model.float()  # gradients convert with their parameters
+    p = next(model.parameters())
+    assert p.dtype == torch.float32 and p.grad.dtype == torch.float32
+    with pytest.raises(TypeError, match="deep-copied"):
+        copy.deepcopy(model)
 
 
 def test_state_dict_round_trip():
