@@ -31,6 +31,18 @@ struct ErrorSums {
     atoms += num_atoms;
   }
 
+  // One batch's sums as a row, and back (rows add up in the order given).
+  std::vector<double> row() const { return {ae, se, af, sf, loss, static_cast<double>(atoms)}; }
+  void add_row(const std::vector<double>& r) {
+    SE3T_CHECK(r.size() == 6, "molecule metrics: a row of ", r.size(), " sums, expected 6");
+    ae += r[0];
+    se += r[1];
+    af += r[2];
+    sf += r[3];
+    loss += r[4];
+    atoms += static_cast<int64_t>(r[5]);
+  }
+
   MoleculeMetrics metrics(int64_t n, bool forces) const {
     MoleculeMetrics m;
     m.num_molecules = n;
@@ -64,31 +76,55 @@ std::string MoleculeMetrics::to_json() const {
          ", \"num_atoms\": " + std::to_string(num_atoms) + "}";
 }
 
-MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
-                                   const MoleculeLoss& loss, bool forces, int64_t batch_size) {
+int64_t molecule_eval_batches(int64_t n, int64_t batch_size) {
+  SE3T_CHECK(batch_size >= 1, "evaluate: batch size must be >= 1");
+  return (n + batch_size - 1) / batch_size;
+}
+
+std::vector<double> molecule_batch_sums(MoleculeModelImpl& model,
+                                        const std::vector<Molecule>& molecules, int64_t batch,
+                                        const MoleculeLoss& loss, bool forces, int64_t batch_size) {
   const int64_t n = static_cast<int64_t>(molecules.size());
-  if (n == 0) return MoleculeMetrics{};
+  SE3T_CHECK(batch >= 0 && batch < molecule_eval_batches(n, batch_size), "evaluate: batch ", batch,
+             " out of range");
   const bool was_training = model.is_training();
   model.eval();
   ErrorSums sums;
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
-    const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
-    const MoleculeBatch b = model.batch(molecules, idx);
-    const double weight = static_cast<double>(idx.size());
-    if (forces) {
-      const EnergyForces ef = model.energy_and_forces(b, false);
-      sums.add(ef.energy, ef.forces, b.energy, b.forces, b.graph.num_nodes());
-      sums.loss += molecule_loss(model, b, loss, true).item<double>() * weight;
-    } else {
-      torch::NoGradGuard no_grad;
-      sums.add(model.energy(b), at::Tensor(), b.energy, b.forces, b.graph.num_nodes());
-      sums.loss += molecule_loss(model, b, loss, false).item<double>() * weight;
-    }
+  const int64_t begin = batch * batch_size;
+  const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
+  const MoleculeBatch b = model.batch(molecules, idx);
+  const double weight = static_cast<double>(idx.size());
+  if (forces) {
+    const EnergyForces ef = model.energy_and_forces(b, false);
+    sums.add(ef.energy, ef.forces, b.energy, b.forces, b.graph.num_nodes());
+    sums.loss += molecule_loss(model, b, loss, true).item<double>() * weight;
+  } else {
+    torch::NoGradGuard no_grad;
+    sums.add(model.energy(b), at::Tensor(), b.energy, b.forces, b.graph.num_nodes());
+    sums.loss += molecule_loss(model, b, loss, false).item<double>() * weight;
   }
   model.train(was_training);
+  return sums.row();
+}
+
+MoleculeMetrics molecule_metrics(const std::vector<std::vector<double>>& rows, int64_t n,
+                                 bool forces) {
+  if (n == 0) return MoleculeMetrics{};
+  ErrorSums sums;
+  for (const std::vector<double>& r : rows) sums.add_row(r);
   MoleculeMetrics m = sums.metrics(n, forces);
   m.loss = sums.loss / static_cast<double>(n);
   return m;
+}
+
+MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
+                                   const MoleculeLoss& loss, bool forces, int64_t batch_size) {
+  const int64_t n = static_cast<int64_t>(molecules.size());
+  std::vector<std::vector<double>> rows;
+  for (int64_t b = 0; b < molecule_eval_batches(n, batch_size); ++b) {
+    rows.push_back(molecule_batch_sums(model, molecules, b, loss, forces, batch_size));
+  }
+  return molecule_metrics(rows, n, forces);
 }
 
 MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,

@@ -156,22 +156,45 @@ void MoleculeTask::begin_epoch(uint64_t seed, int64_t epoch) {
   order_ = random_split(n, {n}, s)[0];
 }
 
-at::Tensor MoleculeTask::batch_loss(int64_t begin, int64_t end) {
+at::Tensor MoleculeTask::batch_loss(int64_t begin, int64_t end, int64_t batch_begin,
+                                    int64_t batch_end) {
   const std::vector<int64_t> idx(order_.begin() + begin, order_.begin() + end);
   const MoleculeBatch batch = model_->batch(data_.train, idx);
-  return molecule_loss(*model_, batch, config_.loss, config_.loss.forces());
+  MoleculeLossShare share;
+  if (begin != batch_begin || end != batch_end) {
+    int64_t atoms = 0, batch_atoms = 0;
+    for (int64_t i = batch_begin; i < batch_end; ++i) {
+      const int64_t n = data_.train[order_[i]].size();
+      batch_atoms += n;
+      if (i >= begin && i < end) atoms += n;
+    }
+    share.molecules =
+        static_cast<double>(end - begin) / static_cast<double>(batch_end - batch_begin);
+    share.atoms = static_cast<double>(atoms) / static_cast<double>(batch_atoms);
+  }
+  return molecule_loss(*model_, batch, config_.loss, config_.loss.forces(), share);
 }
 
 std::vector<std::string> MoleculeTask::metric_names() const {
   return {"energy_mae", "force_mae"};
 }
 
-Metrics MoleculeTask::evaluate(Split split) {
-  const std::vector<Molecule>& molecules = split == Split::kTrain   ? data_.train
-                                           : split == Split::kValid ? data_.valid
-                                                                    : data_.test;
+const std::vector<Molecule>& MoleculeTask::split_data(Split split) const {
+  return split == Split::kTrain ? data_.train : split == Split::kValid ? data_.valid : data_.test;
+}
+
+int64_t MoleculeTask::eval_batches(Split split) {
+  return molecule_eval_batches(static_cast<int64_t>(split_data(split).size()));
+}
+
+std::vector<double> MoleculeTask::eval_batch(Split split, int64_t batch) {
+  return molecule_batch_sums(*model_, split_data(split), batch, config_.loss,
+                             config_.loss.forces());
+}
+
+Metrics MoleculeTask::eval_metrics(Split split, const std::vector<std::vector<double>>& rows) {
   const MoleculeMetrics m =
-      evaluate_molecules(*model_, molecules, config_.loss, config_.loss.forces());
+      molecule_metrics(rows, static_cast<int64_t>(split_data(split).size()), config_.loss.forces());
   Metrics out;
   out.loss = m.loss;
   out.values = {m.energy_mae, m.force_mae};

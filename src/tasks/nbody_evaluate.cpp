@@ -43,49 +43,73 @@ std::pair<int64_t, int64_t> input_frame_range(const NBodyDataset& data) {
   return {lo, hi};
 }
 
-NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& data,
-                            const EvalOptions& options) {
+NBodyEvaluation::NBodyEvaluation(const NBodyDataset& data, const EvalOptions& options)
+    : data_(data), options_(options) {
   SE3T_CHECK(options.batch_size >= 1, "evaluate_nbody: batch_size must be >= 1, got ",
              options.batch_size);
   SE3T_CHECK(options.rotations >= 0, "evaluate_nbody: rotations must be >= 0, got ",
              options.rotations);
-  at::NoGradGuard no_grad;
-  const auto f64 = at::TensorOptions().dtype(at::kDouble);
-  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  const int64_t k_rot = options.rotations;
-  at::Tensor R, shift;
-  if (k_rot > 0) {
-    R = random_rotation(k_rot, f64, gen);
-    shift = at::randn({k_rot, 3}, gen, f64) * options.translation_std;
+  if (options.rotations > 0) {
+    const auto f64 = at::TensorOptions().dtype(at::kDouble);
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+    R_ = random_rotation(options.rotations, f64, gen);
+    shift_ = at::randn({options.rotations, 3}, gen, f64) * options.translation_std;
   }
-  const int64_t sims = data.size();
+}
+
+int64_t NBodyEvaluation::num_batches() const {
+  return (data_.size() + options_.batch_size - 1) / options_.batch_size;
+}
+
+std::vector<double> NBodyEvaluation::batch_sums(const NBodyPredictor& predict,
+                                                int64_t batch) const {
+  SE3T_CHECK(batch >= 0 && batch < num_batches(), "evaluate_nbody: batch ", batch, " out of range");
+  at::NoGradGuard no_grad;
+  const int64_t k_rot = options_.rotations;
+  const int64_t sims = data_.size();
+  const int64_t start = batch * options_.batch_size;
+  std::vector<int64_t> idx(std::min(options_.batch_size, sims - start));
+  std::iota(idx.begin(), idx.end(), start);
+  std::vector<int64_t> frames(idx.size(), data_.input_frame());
+  if (options_.spread_input_frames) {
+    const auto [lo, hi] = input_frame_range(data_);
+    for (size_t j = 0; j < idx.size(); ++j) frames[j] = lo + (hi - lo) * idx[j] / sims;
+  }
+  const NBodyBatch b = data_.batch_at(idx, frames);
+  const NBodyPrediction p = predict(b);
+  const at::Tensor pos = p.pos.to(at::kDouble), vel = p.vel.to(at::kDouble);
+  std::vector<double> row(2 + 2 * k_rot, 0.0);
+  row[0] = (pos - b.target_pos).square().sum().item<double>();
+  row[1] = (vel - b.target_vel).square().sum().item<double>();
+  for (int64_t k = 0; k < k_rot; ++k) {
+    // L Phi(f) against Phi(L f), L: x -> R x + b, v -> R v (the paper's definition, §4.1).
+    const at::Tensor L_phi = at::matmul(pos, R_[k].t()) + shift_[k].view({1, 3});
+    const at::Tensor phi_L = predict(transform_batch(b, R_[k], shift_[k])).pos.to(at::kDouble);
+    row[2 + 2 * k] = (L_phi - phi_L).square().sum().item<double>();
+    row[3 + 2 * k] = L_phi.square().sum().item<double>();
+  }
+  return row;
+}
+
+NBodyMetrics NBodyEvaluation::metrics(const std::vector<std::vector<double>>& rows) const {
+  const int64_t k_rot = options_.rotations;
+  const int64_t sims = data_.size();
   double se_pos = 0.0, se_vel = 0.0;
   std::vector<double> diff2(k_rot, 0.0), ref2(k_rot, 0.0);
-  for (int64_t start = 0; start < sims; start += options.batch_size) {
-    std::vector<int64_t> idx(std::min(options.batch_size, sims - start));
-    std::iota(idx.begin(), idx.end(), start);
-    std::vector<int64_t> frames(idx.size(), data.input_frame());
-    if (options.spread_input_frames) {
-      const auto [lo, hi] = input_frame_range(data);
-      for (size_t j = 0; j < idx.size(); ++j) frames[j] = lo + (hi - lo) * idx[j] / sims;
-    }
-    const NBodyBatch batch = data.batch_at(idx, frames);
-    const NBodyPrediction p = predict(batch);
-    const at::Tensor pos = p.pos.to(at::kDouble), vel = p.vel.to(at::kDouble);
-    se_pos += (pos - batch.target_pos).square().sum().item<double>();
-    se_vel += (vel - batch.target_vel).square().sum().item<double>();
+  for (const std::vector<double>& r : rows) {
+    SE3T_CHECK(static_cast<int64_t>(r.size()) == 2 + 2 * k_rot, "evaluate_nbody: a row of ",
+               r.size(), " sums, expected ", 2 + 2 * k_rot);
+    se_pos += r[0];
+    se_vel += r[1];
     for (int64_t k = 0; k < k_rot; ++k) {
-      // L Phi(f) against Phi(L f), L: x -> R x + b, v -> R v (the paper's definition, §4.1).
-      const at::Tensor L_phi = at::matmul(pos, R[k].t()) + shift[k].view({1, 3});
-      const at::Tensor phi_L = predict(transform_batch(batch, R[k], shift[k])).pos.to(at::kDouble);
-      diff2[k] += (L_phi - phi_L).square().sum().item<double>();
-      ref2[k] += L_phi.square().sum().item<double>();
+      diff2[k] += r[2 + 2 * k];
+      ref2[k] += r[3 + 2 * k];
     }
   }
   NBodyMetrics m;
   m.num_samples = sims;
   m.rotations = k_rot;
-  const double count = static_cast<double>(sims * data.num_particles() * 3);
+  const double count = static_cast<double>(sims * data_.num_particles() * 3);
   m.mse_position = sims > 0 ? se_pos / count : std::nan("");
   m.mse_velocity = sims > 0 ? se_vel / count : std::nan("");
   m.loss = 0.5 * (m.mse_position + m.mse_velocity);
@@ -97,6 +121,16 @@ NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& d
     m.equivariance_error_position = sum / static_cast<double>(k_rot);
   }
   return m;
+}
+
+NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& data,
+                            const EvalOptions& options) {
+  const NBodyEvaluation evaluation(data, options);
+  std::vector<std::vector<double>> rows;
+  for (int64_t b = 0; b < evaluation.num_batches(); ++b) {
+    rows.push_back(evaluation.batch_sums(predict, b));
+  }
+  return evaluation.metrics(rows);
 }
 
 NBodyPredictor model_predictor(NBodyModel model) {

@@ -147,7 +147,8 @@ void NBodyTask::begin_epoch(uint64_t seed, int64_t epoch) {
   plan_ = epoch_plan(seed, epoch, *data_.train, config_.data.random_input_frame);
 }
 
-at::Tensor NBodyTask::batch_loss(int64_t begin, int64_t end) {
+at::Tensor NBodyTask::batch_loss(int64_t begin, int64_t end, int64_t batch_begin,
+                                 int64_t batch_end) {
   const std::vector<int64_t> sims(plan_.sims.begin() + begin, plan_.sims.begin() + end);
   const std::vector<int64_t> frames(plan_.input_frames.begin() + begin,
                                     plan_.input_frames.begin() + end);
@@ -157,14 +158,17 @@ at::Tensor NBodyTask::batch_loss(int64_t begin, int64_t end) {
   const at::Tensor dpos = (batch.target_pos - batch.pos).to(t);
   const at::Tensor dvel = (batch.target_vel - batch.vel).to(t);
   // The paper's loss: MSE over the stacked [N, 2, 3] (position change, velocity change).
-  return 0.5 * ((d.pos - dpos).square().mean() + (d.vel - dvel).square().mean());
+  const at::Tensor loss = 0.5 * ((d.pos - dpos).square().mean() + (d.vel - dvel).square().mean());
+  if (begin == batch_begin && end == batch_end) return loss;
+  // Every simulation has the same particles: a part's share of the mean is its share of samples.
+  return loss * (static_cast<double>(end - begin) / static_cast<double>(batch_end - batch_begin));
 }
 
 std::vector<std::string> NBodyTask::metric_names() const {
   return {"mse_position", "mse_velocity"};
 }
 
-Metrics NBodyTask::evaluate(Split split) {
+NBodyEvaluation NBodyTask::evaluation(Split split) const {
   // Validation (and training-set) passes skip the rotations: cheap.
   EvalOptions eo;
   eo.rotations = split == Split::kTest ? eo.rotations : 0;
@@ -172,11 +176,23 @@ Metrics NBodyTask::evaluate(Split split) {
   const NBodyDataset& data = split == Split::kTrain   ? *data_.train
                              : split == Split::kValid ? *data_.validation
                                                       : *data_.test;
+  return NBodyEvaluation(data, eo);
+}
+
+int64_t NBodyTask::eval_batches(Split split) {
+  return evaluation(split).num_batches();
+}
+
+std::vector<double> NBodyTask::eval_batch(Split split, int64_t batch) {
   const NBodyPredictor predict =
       model_.is_empty() ? linear_predictor(nbody_interval(data_.options, config_.data.input_frame,
                                                           config_.data.target_frame))
                         : model_predictor(model_);
-  const NBodyMetrics m = evaluate_nbody(predict, data, eo);
+  return evaluation(split).batch_sums(predict, batch);
+}
+
+Metrics NBodyTask::eval_metrics(Split split, const std::vector<std::vector<double>>& rows) {
+  const NBodyMetrics m = evaluation(split).metrics(rows);
   Metrics out;
   out.loss = m.loss;
   out.values = {m.mse_position, m.mse_velocity};

@@ -28,6 +28,17 @@ struct MoleculeMetrics {
 MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<Molecule>& molecules,
                                    const MoleculeLoss& loss, bool forces, int64_t batch_size = 64);
 
+// evaluate_molecules in batches, so that processes can share them: the number of batches of n
+// molecules, the row of partial sums of one batch, and the metrics of the rows of all batches
+// (summed in batch order: the same sums as evaluate_molecules).
+int64_t molecule_eval_batches(int64_t n, int64_t batch_size = 64);
+std::vector<double> molecule_batch_sums(MoleculeModelImpl& model,
+                                        const std::vector<Molecule>& molecules, int64_t batch,
+                                        const MoleculeLoss& loss, bool forces,
+                                        int64_t batch_size = 64);
+MoleculeMetrics molecule_metrics(const std::vector<std::vector<double>>& rows, int64_t n,
+                                 bool forces);
+
 // Metrics of the ensemble's mean prediction; loss is NaN (each member has its own
 // standardisation), energy_std the mean over molecules of the members' spread.
 MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,

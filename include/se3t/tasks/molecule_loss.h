@@ -21,9 +21,20 @@ struct MoleculeLoss {
   bool forces() const { return force_weight > 0.0; }
 };
 
+// The share of a part of a batch in each term's normaliser: its molecules over the batch's
+// (the energy term averages over molecules) and its atoms over the batch's (the force term
+// averages over force components). 1, 1: the part is the whole batch.
+struct MoleculeLossShare {
+  double molecules = 1.0;
+  double atoms = 1.0;
+};
+
 // The loss of one batch; the model's forward pass included. `forces`: the force term (and the
-// energy term when energy_weight > 0); else the energy term alone.
+// energy term when energy_weight > 0); else the energy term alone. With a `share`, the loss of
+// a part of a larger batch: each term's mean over the part times the part's share, so that the
+// parts' losses sum to the batch's.
 at::Tensor molecule_loss(MoleculeModelImpl& model, const MoleculeBatch& batch,
-                         const MoleculeLoss& loss, bool forces);
+                         const MoleculeLoss& loss, bool forces,
+                         const MoleculeLossShare& share = {});
 
 }  // namespace se3t

@@ -75,11 +75,15 @@ class MoleculeTask : public Task {
   torch::nn::Module& module() override { return *model_; }
   int64_t num_train() const override { return static_cast<int64_t>(data_.train.size()); }
   void begin_epoch(uint64_t seed, int64_t epoch) override;
-  at::Tensor batch_loss(int64_t begin, int64_t end) override;
+  using Task::batch_loss;
+  at::Tensor batch_loss(int64_t begin, int64_t end, int64_t batch_begin,
+                        int64_t batch_end) override;
   std::string validation_split() const override { return data_.valid.empty() ? "" : "valid"; }
   bool has_test() const override { return !data_.test.empty(); }
   std::vector<std::string> metric_names() const override;
-  Metrics evaluate(Split split) override;
+  int64_t eval_batches(Split split) override;
+  std::vector<double> eval_batch(Split split, int64_t batch) override;
+  Metrics eval_metrics(Split split, const std::vector<std::vector<double>>& rows) override;
   void write_model(torch::serialize::OutputArchive& archive) override;
   void read_model(torch::serialize::InputArchive& archive, const std::string& path) override;
 
@@ -87,6 +91,8 @@ class MoleculeTask : public Task {
   const MoleculeSplits& data() const { return data_; }
 
  private:
+  const std::vector<Molecule>& split_data(Split split) const;
+
   MoleculeConfig config_;
   MoleculeSplits data_;
   EnergyStats stats_;

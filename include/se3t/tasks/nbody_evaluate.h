@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "se3t/data/nbody_dataset.h"
 #include "se3t/models/nbody_model.h"
@@ -49,6 +50,23 @@ std::pair<int64_t, int64_t> input_frame_range(const NBodyDataset& data);
 // Runs `predict` over the whole dataset in order (no gradients).
 NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& data,
                             const EvalOptions& options = {});
+
+// evaluate_nbody in batches, so that processes can share them: each batch's row of partial
+// sums (squared errors of positions and velocities, then per rotation |L Phi(f) - Phi(L f)|^2
+// and |L Phi(f)|^2), and the metrics of the rows of all batches summed in batch order (the same
+// sums as evaluate_nbody). The rotations are drawn from options.seed, the same in every process.
+class NBodyEvaluation {
+ public:
+  NBodyEvaluation(const NBodyDataset& data, const EvalOptions& options);
+  int64_t num_batches() const;
+  std::vector<double> batch_sums(const NBodyPredictor& predict, int64_t batch) const;
+  NBodyMetrics metrics(const std::vector<std::vector<double>>& rows) const;
+
+ private:
+  const NBodyDataset& data_;
+  EvalOptions options_;
+  at::Tensor R_, shift_;  // [rotations, 3, 3], [rotations, 3]
+};
 
 // The model's predictor (eval mode, no gradients; the module's training flag is restored).
 NBodyPredictor model_predictor(NBodyModel model);

@@ -85,11 +85,15 @@ class NBodyTask : public Task {
   torch::nn::Module& module() override;
   int64_t num_train() const override { return data_.train->size(); }
   void begin_epoch(uint64_t seed, int64_t epoch) override;
-  at::Tensor batch_loss(int64_t begin, int64_t end) override;
+  using Task::batch_loss;
+  at::Tensor batch_loss(int64_t begin, int64_t end, int64_t batch_begin,
+                        int64_t batch_end) override;
   std::string validation_split() const override { return data_.validation_split; }
   bool has_test() const override { return data_.test.has_value(); }
   std::vector<std::string> metric_names() const override;
-  Metrics evaluate(Split split) override;
+  int64_t eval_batches(Split split) override;
+  std::vector<double> eval_batch(Split split, int64_t batch) override;
+  Metrics eval_metrics(Split split, const std::vector<std::vector<double>>& rows) override;
   std::string test_header() const override;
   void write_model(torch::serialize::OutputArchive& archive) override;
   void read_model(torch::serialize::InputArchive& archive, const std::string& path) override;
@@ -98,6 +102,8 @@ class NBodyTask : public Task {
   const NBodyData& data() const { return data_; }
 
  private:
+  NBodyEvaluation evaluation(Split split) const;
+
   NBodyConfig config_;
   NBodyData data_;
   NBodyModel model_{nullptr};

@@ -54,16 +54,30 @@ class Task {
   // Fixes epoch `epoch`'s order of the training samples from (seed, epoch) alone, so a resumed
   // run takes the same batches as an uninterrupted one.
   virtual void begin_epoch(uint64_t seed, int64_t epoch) = 0;
-  // The loss of samples [begin, end) of the epoch's order (forward pass included).
-  virtual at::Tensor batch_loss(int64_t begin, int64_t end) = 0;
+  // The loss of batch [batch_begin, batch_end) of the epoch's order restricted to its samples
+  // [begin, end) (their forward pass included): those samples' terms over the whole batch's
+  // normalisers (samples, atoms, force components), so that the losses of the parts of a
+  // partition of the batch sum to the batch's loss. Data-parallel training gives each process
+  // one part (se3t/distributed/data_parallel.h).
+  virtual at::Tensor batch_loss(int64_t begin, int64_t end, int64_t batch_begin,
+                                int64_t batch_end) = 0;
+  // The loss of batch [begin, end).
+  at::Tensor batch_loss(int64_t begin, int64_t end) { return batch_loss(begin, end, begin, end); }
 
   // "valid"; "test" when the protocol has no validation split and its test split is monitored
   // instead (it then never selects a model); "" for neither.
   virtual std::string validation_split() const = 0;
   virtual bool has_test() const = 0;
   virtual std::vector<std::string> metric_names() const = 0;
-  // Metrics of the current model (eval mode, no gradients; the module's mode is restored).
-  virtual Metrics evaluate(Split split) = 0;
+  // Evaluation in batches, so that processes can share a split (se3t/distributed): batch b of
+  // the split's eval_batches gives a row of partial sums (of a length fixed by the task), and
+  // eval_metrics turns the rows of all batches, in batch order, into the split's metrics. Eval
+  // mode, no gradients; the module's mode is restored.
+  virtual int64_t eval_batches(Split split) = 0;
+  virtual std::vector<double> eval_batch(Split split, int64_t batch) = 0;
+  virtual Metrics eval_metrics(Split split, const std::vector<std::vector<double>>& rows) = 0;
+  // Metrics of the current model: every batch, in this process.
+  Metrics evaluate(Split split);
   // Fields of test_metrics.json before the metrics, e.g. "\"frames\": \"spread\", " (or "").
   virtual std::string test_header() const { return ""; }
 
