@@ -7,7 +7,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make ninja-build git libtorch-dev libopenblas-dev libgtest-dev libgmock-dev
       libbenchmark-dev libcli11-dev libnanoflann-dev libtomlplusplus-dev nlohmann-json3-dev
-      zlib1g-dev theseus-examples
+      zlib1g-dev theseus-examples libgloo-dev
       python3-torch python3-dev pybind11-dev python3-pytest python3-ase python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -21,6 +21,13 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("out_dir", out_dir, "output directory of the run");
   v.field("eval_every", eval_every, "validate every this many epochs (and after the last)",
           Range::at_least(1));
+  v.field("dtype", dtype, "arithmetic of the model's parameters", {"float32", "float64"});
+  v.field("collective_timeout_s", collective_timeout_s,
+          "data-parallel runs: seconds a rendezvous or collective may wait for the other processes",
+          Range::above(0));
+  v.field("grad_bucket_mb", grad_bucket_mb,
+          "data-parallel runs: gradients are all-reduced in buckets of this many megabytes",
+          Range::above(0));
 }
 
 void TrainConfig::check(const std::string& where) const {
@@ -41,6 +48,8 @@ void TrainConfig::clear_run_settings() {
   threads = 0;
   out_dir = "-";
   eval_every = 1;
+  collective_timeout_s = 300.0;
+  grad_bucket_mb = 25.0;
 }
 
 }  // namespace se3t

@@ -8,7 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "se3t/distributed/data_parallel.h"
 #include "se3t/train/checkpoint.h"
 #include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
@@ -62,20 +64,21 @@ void write_test_metrics(const std::string& dir, Task& task, const FitResult& r,
 }
 
 // A task without parameters (a baseline): its metrics on every split, no training.
-FitResult evaluate_only(Task& task, FitResult result, const Clock::time_point t_start) {
+FitResult evaluate_only(Task& task, FitResult result, const Clock::time_point t_start,
+                        distributed::DataParallel& dp) {
   const std::string& dir = task.config().train.out_dir;
   EpochRecord r;
-  r.train_loss = task.evaluate(Split::kTrain).loss;
+  r.train_loss = dp.evaluate(task, Split::kTrain).loss;
   if (!task.validation_split().empty()) {
-    const Metrics v = task.evaluate(Split::kValid);
+    const Metrics v = dp.evaluate(task, Split::kValid);
     r.valid_loss = v.loss;
     r.valid = v.values;
   }
   result.history = {r};
-  write_metrics(dir, task.config().task(), task.metric_names(), result.history);
+  if (dp.is_root()) write_metrics(dir, task.config().task(), task.metric_names(), result.history);
   if (task.has_test()) {
-    result.test = task.evaluate(Split::kTest);
-    write_test_metrics(dir, task, result, TrainState{});
+    result.test = dp.evaluate(task, Split::kTest);
+    if (dp.is_root()) write_test_metrics(dir, task, result, TrainState{});
   }
   result.wall_s = seconds_since(t_start);
   return result;
@@ -94,18 +97,21 @@ FitResult fit(Task& task, const FitOptions& opt) {
   if (opt.seed) tc.seed = *opt.seed;
   config.validate("(after command-line overrides)");
   std::ostream& log = std::cerr;
-  const bool verbose = opt.verbose;
+  distributed::DataParallel dp(opt.communicator, tc.grad_bucket_mb);
+  const bool verbose = opt.verbose && dp.is_root();
 
   FitResult result;
   result.out_dir = tc.out_dir;
   result.threads = configure_threads(tc.threads);
-  // Held until fit() returns: a second run into the same directory is refused.
-  const RunLock lock(tc.out_dir, "training run");
+  // Held until fit() returns: a second run into the same directory is refused. In a
+  // data-parallel job rank 0 alone writes there, and holds the lock.
+  std::optional<RunLock> lock;
+  if (dp.is_root()) lock.emplace(tc.out_dir, "training run");
   const std::string ckpt_path = out_path(tc.out_dir, "checkpoint.pt");
   const std::string best_path = out_path(tc.out_dir, "best_model.pt");
   if (opt.resume) {
     SE3T_CHECK(fs::exists(ckpt_path), "--resume: no checkpoint.pt in ", tc.out_dir);
-  } else {
+  } else if (dp.is_root()) {
     std::string found;
     for (const char* name : kRunFiles) {
       if (fs::exists(out_path(tc.out_dir, name)))
@@ -118,15 +124,20 @@ FitResult fit(Task& task, const FitOptions& opt) {
     for (const char* name : kRunFiles) fs::remove(out_path(tc.out_dir, name));
   }
 
-  task.load_data(verbose ? &log : nullptr);
+  // Rank 0 first: it generates missing data before the others read it.
+  if (dp.is_root()) task.load_data(verbose ? &log : nullptr);
+  dp.barrier();
+  if (!dp.is_root()) task.load_data(nullptr);
   if (verbose) {
-    log << "se3t train: " << task.describe() << ", " << result.threads << " thread(s), output in "
-        << tc.out_dir << "\n";
+    log << "se3t train: " << task.describe() << ", " << result.threads << " thread(s)"
+        << (dp.distributed() ? " in each of " + std::to_string(dp.size()) + " processes" : "")
+        << ", output in " << tc.out_dir << "\n";
   }
   torch::manual_seed(tc.seed);
   task.build_model();
   torch::nn::Module& model = task.module();
-  if (model.parameters().empty()) return evaluate_only(task, result, t_start);
+  if (model.parameters().empty()) return evaluate_only(task, result, t_start, dp);
+  if (tc.dtype == "float64") model.to(at::kDouble);
 
   torch::optim::Adam optimizer(model.parameters(),
                                torch::optim::AdamOptions(tc.lr).weight_decay(tc.weight_decay));
@@ -147,8 +158,9 @@ FitResult fit(Task& task, const FitOptions& opt) {
           << st.step_in_epoch << " of the epoch (" << st.global_step << " steps done)\n";
     }
   }
+  dp.broadcast_module(model);  // the same start on every process
   st.config_toml = config.to_toml();
-  write_file_atomic(out_path(tc.out_dir, "config.toml"), st.config_toml);
+  if (dp.is_root()) write_file_atomic(out_path(tc.out_dir, "config.toml"), st.config_toml);
 
   const std::vector<std::string> names = task.metric_names();
   const std::string validation = task.validation_split();
@@ -183,10 +195,9 @@ FitResult fit(Task& task, const FitOptions& opt) {
       const int64_t begin = step * tc.batch_size;
       const int64_t end = std::min(n_train, begin + tc.batch_size);
       optimizer.zero_grad();
-      const at::Tensor loss = task.batch_loss(begin, end);
-      loss.backward();
+      const double loss_value =
+          dp.forward_backward(task, model, begin, end, StopSignals::requested());
       optimizer.step();
-      const double loss_value = loss.item<double>();
       SE3T_CHECK(std::isfinite(loss_value), "training diverged: loss ", loss_value, " at epoch ",
                  epoch + 1, ", step ", step + 1, " (lower [train].lr)");
       st.epoch_loss_sum += loss_value * static_cast<double>(end - begin);
@@ -206,7 +217,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
                    "loss " + format("%.5f", st.epoch_loss_sum / st.epoch_samples) + " lr " +
                        format("%.2e", lr) + " | run ETA " + format_duration(left) + ", epoch");
       }
-      if (StopSignals::requested() ||
+      if (dp.stop_agreed(StopSignals::requested()) ||
           (opt.stop_after_steps >= 0 && steps_this_run >= opt.stop_after_steps)) {
         stop = true;
         break;
@@ -226,13 +237,18 @@ FitResult fit(Task& task, const FitOptions& opt) {
         !validation.empty() && ((epoch + 1) % tc.eval_every == 0 || epoch + 1 == tc.epochs);
     if (validate) {
       if (bar.enabled()) bar.update(label, 1, 1, "validating");
-      v = task.evaluate(Split::kValid);
+      v = dp.evaluate(task, Split::kValid);
       r.valid_loss = v.loss;
       r.valid = v.values;
       if (selects_best && v.loss < st.best_valid) {
         st.best_valid = v.loss;
-        save_model_file(best_path, task);
+        if (dp.is_root()) save_model_file(best_path, task);
       }
+    }
+    if (dp.distributed()) {
+      distributed::DataParallel::Timings t = dp.take_timings();
+      r.rank_compute_s = std::move(t.compute_s);
+      r.rank_comm_s = std::move(t.comm_s);
     }
     r.epoch_time_s = epoch_time_before + seconds_since(t_epoch);
     r.elapsed_s = elapsed_before + seconds_since(t_epoch);
@@ -243,8 +259,10 @@ FitResult fit(Task& task, const FitOptions& opt) {
     st.epoch_samples = 0;
     st.epoch_time_s = 0.0;
     st.elapsed_s = r.elapsed_s;
-    save_checkpoint(ckpt_path, task, optimizer, st);
-    write_metrics(tc.out_dir, config.task(), names, st.history);
+    if (dp.is_root()) {
+      save_checkpoint(ckpt_path, task, optimizer, st);
+      write_metrics(tc.out_dir, config.task(), names, st.history);
+    }
     bar.clear();
     if (verbose) {
       log << label << "  train " << format("%.6g", r.train_loss);
@@ -260,7 +278,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
   result.checkpoint = ckpt_path;
   if (stop) {
     bar.clear();
-    if (st.step_in_epoch > 0) save_checkpoint(ckpt_path, task, optimizer, st);
+    if (st.step_in_epoch > 0 && dp.is_root()) save_checkpoint(ckpt_path, task, optimizer, st);
     result.interrupted = true;
     if (verbose) {
       log << "se3t train: stopped at epoch " << st.epoch + 1 << ", step " << st.step_in_epoch
@@ -269,11 +287,15 @@ FitResult fit(Task& task, const FitOptions& opt) {
     }
   } else if (task.has_test()) {
     // The best model on validation (the last one when nothing selects).
-    result.test_model = selects_best && fs::exists(best_path) ? best_path : ckpt_path;
-    if (result.test_model == best_path) load_model_file(best_path, task);
+    result.test_model =
+        dp.root_decides(selects_best && fs::exists(best_path)) ? best_path : ckpt_path;
+    if (result.test_model == best_path) {
+      if (dp.is_root()) load_model_file(best_path, task);
+      dp.broadcast_module(model);
+    }
     if (verbose) log << "se3t train: evaluating " << result.test_model << " on the test split\n";
-    result.test = task.evaluate(Split::kTest);
-    write_test_metrics(tc.out_dir, task, result, st);
+    result.test = dp.evaluate(task, Split::kTest);
+    if (dp.is_root()) write_test_metrics(tc.out_dir, task, result, st);
   }
   result.wall_s = seconds_since(t_start);
   return result;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
@@ -55,7 +56,17 @@ void write_metrics(const std::string& out_dir, const std::string& task,
     }
     csv << "," << num(r.epoch_time_s, 4) << "," << num(r.elapsed_s, 6) << "\n";
     jsonl << ", \"epoch_time_s\": " << json_number(r.epoch_time_s)
-          << ", \"elapsed_s\": " << json_number(r.elapsed_s) << "}\n";
+          << ", \"elapsed_s\": " << json_number(r.elapsed_s);
+    for (const auto& [key, values] : {std::pair{"rank_compute_s", &r.rank_compute_s},
+                                      std::pair{"rank_comm_s", &r.rank_comm_s}}) {
+      if (values->empty()) continue;
+      jsonl << ", \"" << key << "\": [";
+      for (size_t k = 0; k < values->size(); ++k) {
+        jsonl << (k ? ", " : "") << json_number((*values)[k], 6);
+      }
+      jsonl << "]";
+    }
+    jsonl << "}\n";
   }
   write_file_atomic(path_in(out_dir, "metrics.csv"), csv.str());
   write_file_atomic(path_in(out_dir, "metrics.jsonl"), jsonl.str());

@@ -19,6 +19,14 @@ struct TrainConfig {
   int64_t threads = 0;                 // intra-op threads; 0: all hardware threads
   std::string out_dir = "runs/train";
   int64_t eval_every = 1;  // validate every this many epochs (and after the last)
+  // Arithmetic of the model's parameters: "float32" | "float64" (the data-parallel tests compare
+  // runs to float64 round-off).
+  std::string dtype = "float32";
+  // Data-parallel runs (se3t/distributed): every collective (and the rendezvous) gives up after
+  // this long, so a dead or hung process ends the job instead of hanging it; gradients are
+  // all-reduced in buckets of at most grad_bucket_mb megabytes.
+  double collective_timeout_s = 300.0;
+  double grad_bucket_mb = 25.0;
 
   void visit(FieldVisitor& v);
   // Cross-field checks after the ranges (lr_min above lr, an empty out_dir).
@@ -27,7 +35,8 @@ struct TrainConfig {
   // iteration: CosineAnnealingWarmRestarts(T_0 = epochs, eta_min) over one period).
   double learning_rate(double t) const;
   double resolved_lr_min() const { return lr_min < 0.0 ? lr / 10.0 : lr_min; }
-  // Sets the fields a resumed run may change (epochs, threads, out_dir, eval_every) to fixed
+  // Sets the fields a resumed run may change (epochs, threads, out_dir, eval_every and the
+  // data-parallel settings) to fixed
   // values, so that what remains is what a resumed run must share with the run it continues.
   void clear_run_settings();
 };

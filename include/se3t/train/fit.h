@@ -17,13 +17,20 @@
 // test_metrics.json (after the last epoch). A directory holding any of these files is never
 // trained into again without resume or overwrite, and while a run writes into a directory it
 // holds a lock on it (se3t/util/run_lock.h): a second run into it is refused.
+//
+// Data parallelism: with a communicator, each of the job's processes computes a part of every
+// batch and the gradients are summed (se3t/distributed/data_parallel.h): the same run as one
+// process up to round-off, so a checkpoint resumes with any number of processes. Rank 0 alone
+// holds the lock and writes the files.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "se3t/distributed/communicator.h"
 #include "se3t/train/metrics.h"
 #include "se3t/train/task.h"
 
@@ -44,6 +51,9 @@ struct FitOptions {
   int64_t stop_after_steps = -1;
   // Called after every optimizer step with the global step number (tests, monitoring).
   std::function<void(int64_t)> on_step;
+  // A data-parallel job this process is one rank of (se3t/distributed/data_parallel.h); null:
+  // a single process. Only rank 0 logs and writes files.
+  std::shared_ptr<distributed::Communicator> communicator;
 };
 
 struct FitResult {

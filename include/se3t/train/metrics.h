@@ -2,7 +2,7 @@
 // rewritten from the full history after every epoch (each atomically), so they always agree
 // with the checkpoint, also after an interrupted and resumed run. The columns are the task's:
 // epoch, step, lr, train_loss, valid_loss, valid_<name> for each of the task's metric names,
-// epoch_time_s, elapsed_s.
+// epoch_time_s, elapsed_s; metrics.jsonl adds the per-process timings of data-parallel runs.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -21,6 +21,9 @@ struct EpochRecord {
   std::vector<double> valid;  // the task's named metrics on the validation split
   double epoch_time_s = 0.0;
   double elapsed_s = 0.0;
+  // Data-parallel runs: each process's seconds of computation (forward and backward) and of
+  // gradient communication in the epoch (metrics.jsonl only; not kept across a resume).
+  std::vector<double> rank_compute_s, rank_comm_s;
 };
 
 void write_metrics(const std::string& out_dir, const std::string& task,
