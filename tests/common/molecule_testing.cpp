@@ -76,20 +76,30 @@ std::vector<int64_t> all_of(const std::vector<Molecule>& mols) {
   return idx;
 }
 
-void write_pair_potential_molecules(const std::string& path, int count, uint64_t seed) {
+void write_pair_potential_molecules(const std::string& path, int count, uint64_t seed,
+                                    bool forces) {
   std::vector<Frame> frames;
   for (const Molecule& m : random_molecules(count, seed)) {
     Frame f;
     double e = -10.0 * static_cast<double>(m.size());
+    std::vector<std::array<double, 3>> force(m.size(), {0.0, 0.0, 0.0});
     for (int64_t i = 0; i < m.size(); ++i) {
       f.species.push_back(element_symbol(m.numbers[i]));
       for (int64_t j = 0; j < i; ++j) {
         double d2 = 0.0;
         for (int k = 0; k < 3; ++k) d2 += std::pow(m.positions[i][k] - m.positions[j][k], 2);
-        e += std::exp(-std::sqrt(d2));
+        const double r = std::sqrt(d2);
+        e += std::exp(-r);
+        // -d exp(-r) / dx_i = exp(-r) (x_i - x_j) / r, and the opposite on j.
+        for (int k = 0; k < 3; ++k) {
+          const double fk = std::exp(-r) * (m.positions[i][k] - m.positions[j][k]) / r;
+          force[i][k] += fk;
+          force[j][k] -= fk;
+        }
       }
     }
     f.positions = m.positions;
+    if (forces) f.forces = force;
     f.info["energy"] = format_real(e);
     frames.push_back(f);
   }

@@ -24,8 +24,10 @@ MoleculeModel make_model(const std::vector<Molecule>& mols, const MoleculeModelO
                          at::ScalarType dtype = at::kDouble, uint64_t seed = 3);
 
 // Writes `count` random molecules to an extended XYZ file, with energies from a pair potential
-// (learnable, unlike noise): -10 per atom plus exp(-r) per pair.
-void write_pair_potential_molecules(const std::string& path, int count, uint64_t seed);
+// (learnable, unlike noise): -10 per atom plus exp(-r) per pair; with `forces`, also the
+// potential's forces -dE/dx.
+void write_pair_potential_molecules(const std::string& path, int count, uint64_t seed,
+                                    bool forces = false);
 
 // 0, 1, ..., mols.size() - 1.
 std::vector<int64_t> all_of(const std::vector<Molecule>& mols);
