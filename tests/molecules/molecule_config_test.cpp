@@ -89,7 +89,8 @@ TEST(MoleculeConfig, TaskDispatch) {
   EXPECT_EQ(t->config().task(), "nbody");
   EXPECT_EQ(t->config().train.epochs, 3);
   // Molecule defaults differ from N-body's where the tasks need it.
-  const std::string mol = write_temp("se3t_task_mol.toml", "task = \"molecules\"\n");
+  const std::string mol =
+      write_temp("se3t_task_mol.toml", "task = \"molecules\"\n[train]\nepochs = 3\n");
   EXPECT_EQ(load_task(mol)->config().model.num_degrees, 2);
   EXPECT_EQ(load_task(nb)->config().model.num_degrees, 4);
   std::remove(mol.c_str());
