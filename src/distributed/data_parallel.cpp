@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "se3t/util/check.h"
+#include "se3t/distributed/shared_batches.h"
 
 namespace se3t::distributed {
 namespace {
@@ -73,30 +73,11 @@ double DataParallel::forward_backward(Task& task, torch::nn::Module& module, int
 
 Metrics DataParallel::evaluate(Task& task, Split split) {
   if (!comm_) return task.evaluate(split);
-  const int64_t n = task.eval_batches(split);
-  std::vector<std::vector<double>> mine;
-  for (int64_t b = rank(); b < n; b += size()) mine.push_back(task.eval_batch(split, b));
-  // The row length is the task's; a process without batches learns it from the others.
-  at::Tensor width = at::zeros({1}, at::kLong);
-  if (!mine.empty()) width[0] = static_cast<int64_t>(mine.front().size());
-  at::Tensor widths = at::zeros({size()}, at::kLong);
-  widths[rank()] = width[0];
-  comm_->all_reduce_sum(widths);
-  const int64_t w = widths.max().item<int64_t>();
-  // Each batch's row is non-zero on one process only: the sum over processes is that row,
-  // exactly (x + 0 == x), so the task sums the same rows in the same order as one process.
-  at::Tensor all = at::zeros({n, w}, at::kDouble);
-  int64_t k = 0;
-  for (int64_t b = rank(); b < n; b += size(), ++k) {
-    SE3T_CHECK(static_cast<int64_t>(mine[k].size()) == w, "distributed evaluation: rows of ",
-               mine[k].size(), " and ", w, " sums");
-    for (int64_t j = 0; j < w; ++j) all[b][j] = mine[k][j];
-  }
-  comm_->all_reduce_sum(all);
-  std::vector<std::vector<double>> rows(n);
-  const double* p = all.data_ptr<double>();
-  for (int64_t b = 0; b < n; ++b) rows[b].assign(p + b * w, p + (b + 1) * w);
-  return task.eval_metrics(split, rows);
+  // Every batch's row of partial sums, bit for bit, in batch order: the task sums the same rows
+  // in the same order as one process.
+  return task.eval_metrics(split,
+                           shared_batch_rows(comm_.get(), task.eval_batches(split),
+                                             [&](int64_t b) { return task.eval_batch(split, b); }));
 }
 
 DataParallel::Timings DataParallel::take_timings() {

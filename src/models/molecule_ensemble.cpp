@@ -57,20 +57,46 @@ MoleculeEnsemble load_molecule_ensemble(const std::vector<std::string>& paths) {
 }
 
 std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<Frame> frames,
-                                  bool forces, int64_t batch_size, const std::string& source) {
+                                  bool forces, int64_t batch_size, const std::string& source,
+                                  const BatchRows& batch_rows) {
   SE3T_CHECK(!frames.empty(), source, " holds no frames");
   SE3T_CHECK(batch_size >= 1, "predict: batch size must be >= 1");
   const std::vector<Molecule> mols = molecules_from_frames(frames, "", source);
   for (const MoleculeModel& m : ensemble.members()) m->vocabulary().check_known(mols, source);
   const int64_t n = static_cast<int64_t>(mols.size());
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
+  const auto batch_indices = [&](int64_t batch) {
     std::vector<int64_t> idx;
-    for (int64_t i = begin; i < std::min(n, begin + batch_size); ++i) idx.push_back(i);
+    for (int64_t i = batch * batch_size; i < std::min(n, (batch + 1) * batch_size); ++i) {
+      idx.push_back(i);
+    }
+    return idx;
+  };
+  // A batch's row: its energies, their spreads, then (with forces) its atoms' forces.
+  const BatchRow row = [&](int64_t batch) {
+    const std::vector<int64_t> idx = batch_indices(batch);
     const EnsemblePrediction p = ensemble.predict(mols, idx, forces, source);
-    const at::Tensor e = p.energy.contiguous(), s = p.energy_std.contiguous();
-    const at::Tensor f = forces ? p.forces.contiguous() : at::Tensor();
-    const double* ep = e.data_ptr<double>();
-    const double* sp = s.data_ptr<double>();
+    std::vector<double> r;
+    for (const at::Tensor& t : {p.energy, p.energy_std, forces ? p.forces : at::Tensor()}) {
+      if (!t.defined()) continue;
+      const at::Tensor c = t.to(at::kDouble).contiguous();
+      r.insert(r.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    }
+    return r;
+  };
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  const std::vector<std::vector<double>> rows =
+      batch_rows ? batch_rows(batches, row) : rows_in_order(batches, row);
+  for (int64_t batch = 0; batch < batches; ++batch) {
+    const std::vector<int64_t> idx = batch_indices(batch);
+    const int64_t g = static_cast<int64_t>(idx.size());
+    const double* ep = rows[batch].data();
+    const double* sp = ep + g;
+    const double* fp = sp + g;
+    int64_t atoms = 0;
+    for (int64_t i : idx) atoms += static_cast<int64_t>(frames[i].size());
+    SE3T_CHECK(static_cast<int64_t>(rows[batch].size()) == 2 * g + (forces ? 3 * atoms : 0),
+               "predict: batch ", batch, " has ", rows[batch].size(), " numbers, expected ",
+               2 * g + (forces ? 3 * atoms : 0));
     int64_t row = 0;
     for (size_t j = 0; j < idx.size(); ++j) {
       Frame& fr = frames[idx[j]];
@@ -90,7 +116,6 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
         fr.info.erase("energy_std");  // a spread from an earlier ensemble would be stale
       }
       if (forces) {
-        const double* fp = f.data_ptr<double>();
         fr.forces.resize(fr.size());
         for (size_t a = 0; a < fr.size(); ++a, ++row) {
           for (int d = 0; d < 3; ++d) {

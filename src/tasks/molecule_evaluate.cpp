@@ -32,15 +32,18 @@ struct ErrorSums {
   }
 
   // One batch's sums as a row, and back (rows add up in the order given).
-  std::vector<double> row() const { return {ae, se, af, sf, loss, static_cast<double>(atoms)}; }
+  std::vector<double> row() const {
+    return {ae, se, af, sf, loss, spread, static_cast<double>(atoms)};
+  }
   void add_row(const std::vector<double>& r) {
-    SE3T_CHECK(r.size() == 6, "molecule metrics: a row of ", r.size(), " sums, expected 6");
+    SE3T_CHECK(r.size() == 7, "molecule metrics: a row of ", r.size(), " sums, expected 7");
     ae += r[0];
     se += r[1];
     af += r[2];
     sf += r[3];
     loss += r[4];
-    atoms += static_cast<int64_t>(r[5]);
+    spread += r[5];
+    atoms += static_cast<int64_t>(r[6]);
   }
 
   MoleculeMetrics metrics(int64_t n, bool forces) const {
@@ -129,18 +132,26 @@ MoleculeMetrics evaluate_molecules(MoleculeModelImpl& model, const std::vector<M
 
 MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,
                                    const std::vector<Molecule>& molecules, bool forces,
-                                   int64_t batch_size) {
+                                   int64_t batch_size, const BatchRows& batch_rows) {
   const int64_t n = static_cast<int64_t>(molecules.size());
   if (n == 0) return MoleculeMetrics{};
-  SE3T_CHECK(batch_size >= 1, "evaluate: batch size must be >= 1");
-  ErrorSums sums;
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
+  const BatchRow row = [&](int64_t batch) {
+    const int64_t begin = batch * batch_size;
     const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
     const MoleculeTargets t = molecule_targets(molecules, idx);
     SE3T_CHECK(!forces || t.forces.defined(), "force metrics need forces for every molecule");
     const EnsemblePrediction p = ensemble.predict(molecules, idx, forces);
+    ErrorSums sums;
     sums.add(p.energy, p.forces, t.energy, t.forces, t.num_atoms);
-    sums.spread += p.energy_std.sum().item<double>();
+    sums.spread = p.energy_std.sum().item<double>();
+    return sums.row();
+  };
+  const int64_t batches = molecule_eval_batches(n, batch_size);
+  ErrorSums sums;
+  // Rows summed in batch order: 0 + x == x, so the same sums as accumulating batch by batch.
+  for (const std::vector<double>& r :
+       batch_rows ? batch_rows(batches, row) : rows_in_order(batches, row)) {
+    sums.add_row(r);
   }
   MoleculeMetrics m = sums.metrics(n, forces);
   m.energy_std = sums.spread / static_cast<double>(n);

@@ -124,13 +124,11 @@ NBodyMetrics NBodyEvaluation::metrics(const std::vector<std::vector<double>>& ro
 }
 
 NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& data,
-                            const EvalOptions& options) {
+                            const EvalOptions& options, const BatchRows& batch_rows) {
   const NBodyEvaluation evaluation(data, options);
-  std::vector<std::vector<double>> rows;
-  for (int64_t b = 0; b < evaluation.num_batches(); ++b) {
-    rows.push_back(evaluation.batch_sums(predict, b));
-  }
-  return evaluation.metrics(rows);
+  const BatchRow row = [&](int64_t b) { return evaluation.batch_sums(predict, b); };
+  return evaluation.metrics(batch_rows ? batch_rows(evaluation.num_batches(), row)
+                                       : rows_in_order(evaluation.num_batches(), row));
 }
 
 NBodyPredictor model_predictor(NBodyModel model) {

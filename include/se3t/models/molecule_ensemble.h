@@ -16,6 +16,7 @@
 #include "se3t/data/extxyz.h"
 #include "se3t/data/molecule_dataset.h"
 #include "se3t/models/molecule_model.h"
+#include "se3t/util/batch_rows.h"
 
 namespace se3t {
 
@@ -49,9 +50,12 @@ MoleculeEnsemble load_molecule_ensemble(const std::vector<std::string>& paths);
 // Predictions for frames (se3t predict): every frame's info["energy"] set to the predicted
 // energy (a previous value kept as "energy_ref"), with more than one member also
 // info["energy_std"], and, with `forces`, its forces replaced by the predicted -dE/dx.
-// Throws for an empty list or an element a member does not know.
+// Throws for an empty list or an element a member does not know. `batch_rows` computes the
+// batches' predictions (empty: in order here; se3t/distributed/shared_batches.h shares them
+// among processes, with the same numbers bit for bit); every frame is then filled in order.
 std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<Frame> frames,
                                   bool forces, int64_t batch_size = 64,
-                                  const std::string& source = "<frames>");
+                                  const std::string& source = "<frames>",
+                                  const BatchRows& batch_rows = {});
 
 }  // namespace se3t

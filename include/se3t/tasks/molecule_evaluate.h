@@ -11,6 +11,7 @@
 #include "se3t/models/molecule_ensemble.h"
 #include "se3t/models/molecule_model.h"
 #include "se3t/tasks/molecule_loss.h"
+#include "se3t/util/batch_rows.h"
 
 namespace se3t {
 
@@ -40,9 +41,11 @@ MoleculeMetrics molecule_metrics(const std::vector<std::vector<double>>& rows, i
                                  bool forces);
 
 // Metrics of the ensemble's mean prediction; loss is NaN (each member has its own
-// standardisation), energy_std the mean over molecules of the members' spread.
+// standardisation), energy_std the mean over molecules of the members' spread. `batch_rows`
+// computes the batches' partial sums (empty: in order here; se3t/distributed/shared_batches.h
+// shares them among processes, with the same metrics bit for bit).
 MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,
                                    const std::vector<Molecule>& molecules, bool forces,
-                                   int64_t batch_size = 64);
+                                   int64_t batch_size = 64, const BatchRows& batch_rows = {});
 
 }  // namespace se3t

@@ -9,6 +9,7 @@
 
 #include "se3t/data/nbody_dataset.h"
 #include "se3t/models/nbody_model.h"
+#include "se3t/util/batch_rows.h"
 
 namespace se3t {
 
@@ -47,9 +48,11 @@ struct EvalOptions {
 // Input frames [lo, hi) from which the dataset's target offset stays inside the recording.
 std::pair<int64_t, int64_t> input_frame_range(const NBodyDataset& data);
 
-// Runs `predict` over the whole dataset in order (no gradients).
+// Runs `predict` over the whole dataset (no gradients). `batch_rows` computes the batches' rows
+// of partial sums (empty: in order here; se3t/distributed/shared_batches.h shares them among
+// processes, with the same metrics bit for bit).
 NBodyMetrics evaluate_nbody(const NBodyPredictor& predict, const NBodyDataset& data,
-                            const EvalOptions& options = {});
+                            const EvalOptions& options = {}, const BatchRows& batch_rows = {});
 
 // evaluate_nbody in batches, so that processes can share them: each batch's row of partial
 // sums (squared errors of positions and velocities, then per rotation |L Phi(f) - Phi(L f)|^2
