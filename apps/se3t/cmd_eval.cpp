@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "se3t/config/train_config.h"
 #include "se3t/data/nbody_files.h"
 #include "se3t/tasks/molecule_task.h"
 #include "se3t/tasks/nbody_task.h"
@@ -17,7 +18,7 @@
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
 #include "se3t/util/text.h"
-#include "se3t/util/threads.h"
+#include "sharding.h"
 
 namespace se3t::cli {
 
@@ -30,6 +31,7 @@ struct EvalCommandOptions {
   int64_t num_samples = -1;
   uint64_t seed = 0;
   bool allow_nonfinite = false;
+  int nproc = 0;
 };
 
 // Molecule models (one, or an ensemble) on a split of a molecule config.
@@ -40,8 +42,8 @@ int eval_molecules(const EvalCommandOptions& o) {
              "own config)");
   SE3T_CHECK(!o.checkpoints.empty(), "give --checkpoint FILE (repeat it for an ensemble)");
   SE3T_CHECK(o.baseline.empty(), "--baseline is for N-body data, not molecules");
-  const int64_t threads = configure_threads(o.threads);
   MoleculeConfig config = MoleculeConfig::load(o.config);
+  if (const auto code = launch_sharded(o.nproc)) return *code;
   if (!o.data.empty()) config.data.file = o.data;
   const MoleculeEnsemble ensemble = load_molecule_ensemble(o.checkpoints);
   const MoleculeSplits splits = load_molecule_splits(config.data);
@@ -50,7 +52,11 @@ int eval_molecules(const EvalCommandOptions& o) {
                                                                 : splits.test;
   SE3T_CHECK(!molecules.empty(), "the ", o.split, " split of ", o.config, " is empty");
   const bool forces = config.loss.forces();
-  const MoleculeMetrics m = evaluate_molecules(ensemble, molecules, forces, o.batch_size);
+  const Shards shards = join_shards(o.threads, config.train.collective_timeout_s);
+  const int64_t threads = shards.threads;
+  const MoleculeMetrics m =
+      evaluate_molecules(ensemble, molecules, forces, o.batch_size, shards.batch_rows);
+  if (!shards.root()) return 0;
   SE3T_CHECK(o.allow_nonfinite || std::isfinite(m.energy_mae), "the models' predictions on the ",
              o.split, " split of ", o.config, " are not finite (energy_mae ", m.energy_mae,
              "); --allow-nonfinite reports them as null");
@@ -58,7 +64,8 @@ int eval_molecules(const EvalCommandOptions& o) {
   json.insert(1, "\"task\": \"molecules\", \"config\": " + json_string(o.config) +
                      ", \"checkpoints\": " + json_string_list(o.checkpoints) + ", \"members\": " +
                      std::to_string(ensemble.size()) + ", \"split\": " + json_string(o.split) +
-                     ", \"threads\": " + std::to_string(threads) + ", ");
+                     ", \"threads\": " + std::to_string(threads) +
+                     ", \"processes\": " + std::to_string(shards.world.size) + ", ");
   std::printf("%s\n", json.c_str());
   return 0;
 }
@@ -88,7 +95,10 @@ void add_eval_command(CLI::App& app) {
       "model (checkpoint.pt or best_model.pt). Several --checkpoint files are evaluated as an\n"
       "ensemble: the mean of their predictions, energy_std the members' mean spread. Prints\n"
       "energy_mae and energy_rmse (and force_mae, force_rmse when the config trains on forces)\n"
-      "in the data's units.");
+      "in the data's units.\n"
+      "\n"
+      "--nproc N shares the batches among N local processes (or the torchrun variables make\n"
+      "this one rank of a job); the metrics are those of one process, bit for bit.");
   auto* ck = cmd->add_option("--checkpoint", opts->checkpoints,
                              "checkpoint of a training run (molecules: repeat for an ensemble)")
                  ->check(CLI::ExistingFile);
@@ -129,6 +139,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--threads", opts->threads, "intra-op threads (0: all cores)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--nproc", opts->nproc,
+                  "share the batches among this many local processes, each with --threads "
+                  "threads (0 threads: the cores shared among them)")
+      ->check(CLI::Range(1, 1024));
   cmd->callback([opts] {
     run_guarded("eval", [&] {
       if (!opts->config.empty()) return eval_molecules(*opts);
@@ -140,7 +154,8 @@ void add_eval_command(CLI::App& app) {
       SE3T_CHECK(std::filesystem::is_directory(opts->data), "--data '", opts->data,
                  "' is not a directory (N-body data from se3t nbody generate)");
       const std::string checkpoint = opts->checkpoints.empty() ? "" : opts->checkpoints[0];
-      const int64_t threads = configure_threads(opts->threads);
+      if (const auto code = launch_sharded(opts->nproc)) return *code;
+      double timeout_s = TrainConfig().collective_timeout_s;
       // Frames: flags, else the training config, else the data set's protocol.
       const auto info = read_nbody_info(opts->data);
       const NBodyOptions data_options = nbody_data_options(opts->data, "paper");
@@ -154,6 +169,7 @@ void add_eval_command(CLI::App& app) {
           input_frame = c.data.input_frame;
           target_frame = c.data.target_frame;
           frames = c.data.eval_frames;
+          timeout_s = c.train.collective_timeout_s;
         }
         NBodyModel model = load_nbody_model(checkpoint);
         model_type = model->options().attention ? "se3_transformer" : "tfn";
@@ -177,7 +193,10 @@ void add_eval_command(CLI::App& app) {
       eo.rotations = opts->rotations;
       eo.seed = opts->seed;
       eo.spread_input_frames = frames == "spread";
-      const NBodyMetrics m = evaluate_nbody(predict, data, eo);
+      const Shards shards = join_shards(opts->threads, timeout_s);
+      const int64_t threads = shards.threads;
+      const NBodyMetrics m = evaluate_nbody(predict, data, eo, shards.batch_rows);
+      if (!shards.root()) return 0;
       SE3T_CHECK(
           opts->allow_nonfinite || (std::isfinite(m.mse_position) && std::isfinite(m.mse_velocity)),
           "the model's predictions on ", opts->data, " (", opts->split,
@@ -191,7 +210,8 @@ void add_eval_command(CLI::App& app) {
               ", \"input_frame\": " + std::to_string(input_frame) +
               ", \"target_frame\": " + std::to_string(target_frame) +
               ", \"frames\": " + json_string(frames) + ", \"interval\": " + json_number(interval) +
-              ", \"threads\": " + std::to_string(threads) + ", ";
+              ", \"threads\": " + std::to_string(threads) +
+              ", \"processes\": " + std::to_string(shards.world.size) + ", ";
       json.insert(1, head);
       std::printf("%s\n", json.c_str());
       return 0;

@@ -6,15 +6,17 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.h"
+#include "se3t/config/train_config.h"
 #include "se3t/data/extxyz.h"
 #include "se3t/models/molecule_ensemble.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
 #include "se3t/util/output_path.h"
-#include "se3t/util/threads.h"
+#include "sharding.h"
 
 namespace se3t::cli {
 
@@ -24,6 +26,7 @@ void add_predict_command(CLI::App& app) {
     std::string data, out;
     bool forces = false, overwrite = false;
     int64_t batch_size = 64, threads = 0;
+    int nproc = 0;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -38,7 +41,11 @@ void add_predict_command(CLI::App& app) {
       "standard deviation, an uncertainty estimate. Units are those of the training data\n"
       "(kcal/mol, kcal/mol/A for the shipped sets). The output is written to a temporary file\n"
       "and renamed; an existing --out is replaced only with --overwrite, and never when it is\n"
-      "the input. Prints a JSON summary.");
+      "the input. Prints a JSON summary.\n"
+      "\n"
+      "--nproc N shares the batches among N local processes (or the torchrun variables make\n"
+      "this one rank of a job): each predicts every N-th batch, rank 0 writes the frames in\n"
+      "input order, the same file as one process.");
   cmd->add_option("--checkpoint", opts->checkpoints,
                   "molecule model (from se3t train); repeat for an ensemble")
       ->required()
@@ -55,23 +62,33 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--threads", opts->threads, "intra-op threads (0: all cores)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--nproc", opts->nproc,
+                  "share the batches among this many local processes, each with --threads "
+                  "threads (0 threads: the cores shared among them)")
+      ->check(CLI::Range(1, 1024));
   cmd->callback([opts] {
     run_guarded("predict", [&] {
       std::vector<std::string> inputs = opts->checkpoints;
       inputs.push_back(opts->data);
-      check_output_path(opts->out, inputs, opts->overwrite, "--out");
-      configure_threads(opts->threads);
+      const distributed::World world = distributed::world_from_environment();
+      // Rank 0 writes the output: it (or the launcher of --nproc) checks it before any work.
+      if (world.rank == 0) check_output_path(opts->out, inputs, opts->overwrite, "--out");
+      if (const auto code = launch_sharded(opts->nproc)) return *code;
       const MoleculeEnsemble ensemble = load_molecule_ensemble(opts->checkpoints);
-      const std::vector<Frame> frames = predict_frames(ensemble, read_extxyz(opts->data),
-                                                       opts->forces, opts->batch_size, opts->data);
+      std::vector<Frame> input = read_extxyz(opts->data);
+      const Shards shards = join_shards(opts->threads, TrainConfig().collective_timeout_s);
+      const std::vector<Frame> frames =
+          predict_frames(ensemble, std::move(input), opts->forces, opts->batch_size, opts->data,
+                         shards.batch_rows);
+      if (!shards.root()) return 0;
       const int64_t n = static_cast<int64_t>(frames.size());
       write_extxyz(opts->out, frames);  // atomic: never a truncated output
       std::printf(
           "{\"checkpoints\": %s, \"data\": %s, \"out\": %s, \"frames\": %lld, "
-          "\"forces\": %s}\n",
+          "\"forces\": %s, \"processes\": %d}\n",
           json_string_list(opts->checkpoints).c_str(), json_string(opts->data).c_str(),
           json_string(opts->out).c_str(), static_cast<long long>(n),
-          opts->forces ? "true" : "false");
+          opts->forces ? "true" : "false", shards.world.size);
       return 0;
     });
   });

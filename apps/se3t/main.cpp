@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "se3t/util/runtime.h"
+#include "sharding.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
       "Networks whose outputs rotate exactly with their 3D inputs."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "se3t 0.1.0");
+  se3t::cli::remember_command_line(argc, argv);
   se3t::cli::add_selfcheck_command(app);
   se3t::cli::add_nbody_command(app);
   se3t::cli::add_train_command(app);

@@ -73,6 +73,7 @@ int launch_local_workers(int nproc, const std::vector<std::string>& args, std::o
              nproc);
   const int port = free_local_port();
   const std::string exe = "/proc/self/exe";
+  const std::string who = args.empty() ? "se3t" : "se3t " + args[0];
   std::vector<std::string> argv_s{"se3t"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -136,7 +137,7 @@ int launch_local_workers(int nproc, const std::vector<std::string>& args, std::o
   size_t running = pids.size();
   bool failure = !spawn_error.empty();
   if (failure) {
-    log << "se3t train: " << spawn_error << "; stopping the other workers\n";
+    log << who << ": " << spawn_error << "; stopping the other workers\n";
     for (pid_t p : pids) kill(p, SIGTERM);
   }
   auto reap = [&](pid_t pid, int st) {
@@ -148,7 +149,7 @@ int launch_local_workers(int nproc, const std::vector<std::string>& args, std::o
       --running;
       if (failed(st) && !failure) {
         failure = true;
-        log << "se3t train: worker rank " << r << " (pid " << pid << ") " << describe_status(st)
+        log << who << ": worker rank " << r << " (pid " << pid << ") " << describe_status(st)
             << "; stopping the other workers\n";
         log.flush();
         for (size_t o = 0; o < pids.size(); ++o) {
@@ -173,7 +174,7 @@ int launch_local_workers(int nproc, const std::vector<std::string>& args, std::o
     if (failure && std::chrono::steady_clock::now() > deadline) {
       for (size_t o = 0; o < pids.size(); ++o) {
         if (!done[o]) {
-          log << "se3t train: worker rank " << o << " did not stop within " << grace_s
+          log << who << ": worker rank " << o << " did not stop within " << grace_s
               << " s: killing it\n";
           kill(pids[o], SIGKILL);
         }

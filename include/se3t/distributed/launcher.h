@@ -1,5 +1,5 @@
-// `se3t train --nproc N`: N worker processes on this machine, started and watched like
-// torchrun's. Each runs the same command with the torchrun variables of its rank
+// `se3t train --nproc N` (and eval, predict): N worker processes on this machine, started and
+// watched like torchrun's. Each runs the same command with the torchrun variables of its rank
 // (se3t/distributed/world.h) and a rendezvous on a free localhost port; the launcher waits for
 // them. The first worker that fails (non-zero exit, or killed by a signal) is named on the log,
 // and the others are ended: SIGTERM, then SIGKILL after a grace period. SIGINT or SIGTERM sent
