@@ -1,6 +1,7 @@
 // Data-parallel training across processes (se3t/distributed), with two processes on localhost
 // started and stopped by the tests: two ranks equal one rank, resume with another process count,
-// a killed worker ends the job, and evaluation shared across ranks equals one process exactly.
+// a killed worker ends the job, and evaluation shared across ranks equals one process exactly
+// (every batch's row received bit for bit).
 //
 // Tolerance: the models are float64. Two ranks compute the same terms as one but sum them in
 // another order (each part's mean, scaled by its share, then the all-reduce), so the gradient of
@@ -35,6 +36,7 @@
 #include "common/train_testing.h"
 #include "se3t/distributed/data_parallel.h"
 #include "se3t/distributed/launcher.h"
+#include "se3t/distributed/shared_batches.h"
 #include "se3t/train/checkpoint.h"
 #include "se3t/util/text.h"
 
@@ -265,6 +267,24 @@ std::string metrics_text(const Metrics& m) {
   return s + " " + std::to_string(m.count) + " " + m.json + "\n";
 }
 
+// Rows of 7 batches of different lengths holding values an all-reduce could alter: both zeros,
+// NaN, infinities, a subnormal; every double exactly (hexadecimal).
+std::vector<double> awkward_row(int64_t b) {
+  std::vector<double> r = {
+      static_cast<double>(b), -0.0,      0.0,
+      std::nan(""),           -INFINITY, 4.9e-324 * static_cast<double>(b + 1)};
+  r.resize(static_cast<size_t>(1 + b % 4 + (b == 6 ? 2 : 0)));
+  return r;
+}
+std::string rows_text(const std::vector<std::vector<double>>& rows) {
+  std::string s;
+  for (const auto& r : rows) {
+    for (double v : r) s += format("%a ", v);
+    s += "\n";
+  }
+  return s;
+}
+
 // Worker mode of this program: SE3T_EVAL_WORKER=KIND:DIR.
 int eval_worker(const std::string& spec) {
   at::set_num_threads(1);
@@ -273,12 +293,15 @@ int eval_worker(const std::string& spec) {
   t->load_data(nullptr);
   t->build_model();
   load_model_file((fs::path(dir) / "model.pt").string(), *t);
-  distributed::DataParallel dp(
-      std::make_shared<distributed::Communicator>(distributed::world_from_environment(), 60.0),
-      25.0);
+  const auto comm =
+      std::make_shared<distributed::Communicator>(distributed::world_from_environment(), 60.0);
+  distributed::DataParallel dp(comm, 25.0);
   std::string text;
   for (Split s : {Split::kValid, Split::kTest}) text += metrics_text(dp.evaluate(*t, s));
   if (dp.is_root()) std::ofstream((fs::path(dir) / "shared.txt").string()) << text;
+  const std::string rows = rows_text(distributed::shared_batch_rows(comm.get(), 7, awkward_row));
+  std::ofstream((fs::path(dir) / ("rows" + std::to_string(comm->rank()) + ".txt")).string())
+      << rows;
   return 0;
 }
 
@@ -298,6 +321,10 @@ TEST_P(DataParallel, EvaluationSharedByRanksEqualsOneProcessExactly) {
   unsetenv("SE3T_EVAL_WORKER");
   ASSERT_EQ(code, 0) << launcher_log.str();
   EXPECT_EQ(testing::read_text(dir_ / "shared.txt"), text);
+  // Every rank received every batch's row as computed, in batch order.
+  const std::string rows = rows_text(rows_in_order(7, awkward_row));
+  EXPECT_EQ(testing::read_text(dir_ / "rows0.txt"), rows);
+  EXPECT_EQ(testing::read_text(dir_ / "rows1.txt"), rows);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tasks, DataParallel, ::testing::Values("nbody", "molecules"));
