@@ -20,7 +20,7 @@ void bind_options(py::module_& m) {
                        int64_t num_layers, int64_t num_heads, int64_t channels_div,
                        int64_t radial_hidden, int64_t edge_dim, const std::string& self_interaction,
                        const std::string& skip, bool norm, const std::string& pooling,
-                       bool attention) {
+                       bool attention, const std::string& value_layout) {
              SE3TransformerOptions o;
              o.fiber_in = fiber_in;
              o.fiber_hidden = fiber_hidden;
@@ -35,6 +35,7 @@ void bind_options(py::module_& m) {
              o.norm = norm;
              o.pooling = parse_pooling(pooling);
              o.attention = attention;
+             o.value_layout = parse_value_layout(value_layout);
              o.validate();
              return o;
            }),
@@ -44,7 +45,8 @@ void bind_options(py::module_& m) {
            py::arg("radial_hidden") = d.radial_hidden, py::arg("edge_dim") = d.edge_dim,
            py::arg("self_interaction") = to_string(d.self_interaction),
            py::arg("skip") = to_string(d.skip), py::arg("norm") = d.norm,
-           py::arg("pooling") = to_string(d.pooling), py::arg("attention") = d.attention)
+           py::arg("pooling") = to_string(d.pooling), py::arg("attention") = d.attention,
+           py::arg("value_layout") = to_string(d.value_layout))
       .def_readwrite("fiber_in", &SE3TransformerOptions::fiber_in)
       .def_readwrite("fiber_hidden", &SE3TransformerOptions::fiber_hidden)
       .def_readwrite("fiber_out", &SE3TransformerOptions::fiber_out)
@@ -64,6 +66,11 @@ void bind_options(py::module_& m) {
       .def_property(
           "skip", [](const SE3TransformerOptions& o) { return to_string(o.skip); },
           [](SE3TransformerOptions& o, const std::string& s) { o.skip = parse_skip(s); })
+      .def_property(
+          "value_layout", [](const SE3TransformerOptions& o) { return to_string(o.value_layout); },
+          [](SE3TransformerOptions& o, const std::string& s) {
+            o.value_layout = parse_value_layout(s);
+          })
       .def_property(
           "pooling", [](const SE3TransformerOptions& o) { return to_string(o.pooling); },
           [](SE3TransformerOptions& o, const std::string& s) { o.pooling = parse_pooling(s); })

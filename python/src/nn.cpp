@@ -205,7 +205,7 @@ void bind_layers(py::module_& m) {
       .def(py::init([](const Fiber& fiber_in, const Fiber& fiber_out, bool attention,
                        int64_t num_heads, int64_t channels_div, int64_t edge_dim,
                        int64_t radial_hidden, const std::string& skip,
-                       const std::string& self_interaction) {
+                       const std::string& self_interaction, const std::string& value_layout) {
              return std::make_shared<AttentionBlockSE3Impl>(
                  AttentionBlockSE3Options(fiber_in, fiber_out)
                      .attention(attention)
@@ -214,12 +214,13 @@ void bind_layers(py::module_& m) {
                      .edge_dim(edge_dim)
                      .radial_hidden(radial_hidden)
                      .skip(parse_skip(skip))
-                     .self_interaction(parse_self_interaction(self_interaction)));
+                     .self_interaction(parse_self_interaction(self_interaction))
+                     .value_layout(parse_value_layout(value_layout)));
            }),
            py::arg("fiber_in"), py::arg("fiber_out"), py::arg("attention") = true,
            py::arg("num_heads") = 1, py::arg("channels_div") = 2, py::arg("edge_dim") = 0,
            py::arg("radial_hidden") = 32, py::arg("skip") = "cat",
-           py::arg("self_interaction") = "linear")
+           py::arg("self_interaction") = "linear", py::arg("value_layout") = "paper")
       .def("forward", &AttentionBlockSE3Impl::forward, py::arg("features"), py::arg("geometry"))
       .def_property_readonly("fiber_in",
                              [](const AttentionBlockSE3Impl& s) { return s.options().fiber_in(); })

@@ -20,6 +20,10 @@ void BackboneOptions::visit(FieldVisitor& v) {
           {"linear", "attentive"});
   v.field("skip", skip, "skip connection of each block: cat (concatenate) or add", {"cat", "add"});
   v.field("norm", norm, "NormSE3 nonlinearity after every block");
+  v.field("value_layout", value_layout,
+          "attention values: paper (num_channels / channels_div, like the keys) or wide "
+          "(num_channels)",
+          {"paper", "wide"});
 }
 
 void BackboneOptions::check(const std::string& where) const {
@@ -29,6 +33,9 @@ void BackboneOptions::check(const std::string& where) const {
   SE3T_CHECK(heads >= 1 && ch % heads == 0 && (ch / div) % heads == 0, where, "num_heads (", heads,
              ") must divide num_channels (", ch, ") and num_channels / channels_div (",
              ch / std::max<int64_t>(div, 1), ")");
+  SE3T_CHECK(!(attention() && value_layout == "paper" && skip == "add" && div > 1), where,
+             "skip = \"add\" needs values with num_channels channels: set value_layout = "
+             "\"wide\" (the paper's values have num_channels / channels_div) or skip = \"cat\"");
 }
 
 SE3TransformerOptions BackboneOptions::network(const Fiber& fiber_in, const Fiber& fiber_out,
@@ -52,6 +59,7 @@ SE3TransformerOptions BackboneOptions::network(const Fiber& fiber_in, const Fibe
   o.norm = norm;
   o.pooling = Pooling::kNone;
   o.attention = attention();
+  o.value_layout = parse_value_layout(value_layout);
   o.validate();
   return o;
 }

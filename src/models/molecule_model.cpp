@@ -73,6 +73,8 @@ MoleculeModelOptions MoleculeModelOptions::from_text(const std::string& text) {
       t.put(key, value);
     }
   }
+  // Files written before value_layout existed hold the wide layout.
+  if (!in.has("value_layout")) t.put("value_layout", "wide");
   MoleculeModelOptions o;
   from_key_value(t, all_fields(o));
   o.validate();

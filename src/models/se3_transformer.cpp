@@ -37,12 +37,16 @@ void SE3TransformerOptions::validate() const {
   // degrees (l, k) (eq. 8 of the paper; keys, queries and the other layers come on top).
   // Every block also ends in a self-interaction mapping at least C_l channels to C_l per
   // hidden degree.
+  // The paper's value layout has C / channels_div value channels (and as many key channels).
+  const double out_share = attention && value_layout == ValueLayout::kPaper
+                               ? 1.0 / static_cast<double>(std::max<int64_t>(channels_div, 1))
+                               : 1.0;
   double radial = 0.0, self = 0.0;
   for (const auto& [l, ci] : fiber_hidden.entries()) {
     self += static_cast<double>(ci) * static_cast<double>(ci);
     for (const auto& [k, co] : fiber_hidden.entries()) {
       radial += static_cast<double>(radial_hidden) * static_cast<double>(ci) *
-                static_cast<double>(co) * static_cast<double>(2 * std::min(l, k) + 1);
+                static_cast<double>(co) * out_share * static_cast<double>(2 * std::min(l, k) + 1);
     }
   }
   const double weights = radial * static_cast<double>(std::max<int64_t>(num_layers - 1, 0)) +
@@ -70,12 +74,14 @@ std::string SE3TransformerOptions::to_text() const {
   t.put("norm", norm ? "true" : "false");
   t.put("pooling", to_string(pooling));
   t.put("attention", attention ? "true" : "false");
+  t.put("value_layout", to_string(value_layout));
   return t.str();
 }
 
 SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) {
   const KeyValueText t = KeyValueText::parse(text, "model options");
   SE3TransformerOptions o;
+  o.value_layout = ValueLayout::kWide;  // the only layout of files without the key
   for (const auto& [key, v] : t.entries()) {
     if (key == "fiber_in")
       o.fiber_in = Fiber::parse(v);
@@ -103,6 +109,8 @@ SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) 
       o.pooling = parse_pooling(v);
     else if (key == "attention")
       o.attention = t.boolean(key);
+    else if (key == "value_layout")
+      o.value_layout = parse_value_layout(v);
     else
       SE3T_CHECK(false, "model options: unknown key '", key, "'");
   }
@@ -123,7 +131,8 @@ SE3TransformerImpl::SE3TransformerImpl(const SE3TransformerOptions& options) : o
                                              .edge_dim(options.edge_dim)
                                              .radial_hidden(options.radial_hidden)
                                              .skip(options.skip)
-                                             .self_interaction(options.self_interaction)));
+                                             .self_interaction(options.self_interaction)
+                                             .value_layout(options.value_layout)));
     if (options.norm) norms_->push_back(NormSE3(NormSE3Options(options.fiber_hidden)));
     current = options.fiber_hidden;
   }
@@ -139,9 +148,12 @@ Features SE3TransformerImpl::forward(const GraphBatch& graph, const Features& no
   // The basis and radial inputs are computed once and shared by every layer.
   // A lower bound of one layer's edge messages, [E, C, 2l+1] per hidden degree in float32,
   // before any is formed (training keeps every layer's): a batch that cannot fit is refused.
+  // (The paper's value layout forms C / channels_div value channels.)
+  const bool narrow = options_.attention && options_.value_layout == ValueLayout::kPaper;
   double per_edge = 0.0;
   for (const auto& [l, c] : options_.fiber_hidden.entries()) {
-    per_edge += static_cast<double>(c) * static_cast<double>(2 * l + 1) * 4.0;
+    const int64_t formed = narrow ? c / options_.channels_div : c;
+    per_edge += static_cast<double>(formed) * static_cast<double>(2 * l + 1) * 4.0;
   }
   if (options_.num_layers > 0) {
     check_fits_in_memory(per_edge * static_cast<double>(graph.num_edges()),

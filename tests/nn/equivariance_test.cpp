@@ -107,11 +107,17 @@ TEST_P(Equivariance, AttentionBlockSE3AllVariants) {
   for (const bool attention : {true, false}) {
     for (const Skip skip : {Skip::kCat, Skip::kAdd}) {
       for (const auto si : {SelfInteraction::kLinear, SelfInteraction::kAttentive}) {
+        // The paper's C / channels_div values cannot be added to the C-channel input.
+        const ValueLayout layout =
+            skip == Skip::kAdd
+                ? ValueLayout::kWide
+                : (si == SelfInteraction::kLinear ? ValueLayout::kPaper : ValueLayout::kWide);
         AttentionBlockSE3 block(AttentionBlockSE3Options(kAll, kAll)
                                     .attention(attention)
                                     .num_heads(2)
                                     .skip(skip)
-                                    .self_interaction(si));
+                                    .self_interaction(si)
+                                    .value_layout(layout));
         block->to(dtype);
         const double err = equivariance_error(
             [&](const GraphBatch& g, const Features& f) {
@@ -119,7 +125,8 @@ TEST_P(Equivariance, AttentionBlockSE3AllVariants) {
             },
             kAll, dtype, 1);
         EXPECT_LT(err, tolerance(dtype))
-            << "attention " << attention << " skip " << to_string(skip) << " si " << to_string(si);
+            << "attention " << attention << " skip " << to_string(skip) << " si " << to_string(si)
+            << " values " << to_string(layout);
       }
     }
   }

@@ -159,6 +159,9 @@ TEST(Config, ErrorsNameTheKeyAndFile) {
   expect_error("[model]\nnum_channels = 6\nchannels_div = 4\n",
                {"my.toml", "[model].channels_div"});
   expect_error("[model]\nskip = \"add\"\n", {"my.toml", "[model].skip", "cat"});
+  expect_error("[model]\nvalue_layout = \"wide\"\nskip = \"add\"\n",
+               {"my.toml", "[model].skip", "cat"});
+  expect_error("[model]\nvalue_layout = \"narrow\"\n", {"my.toml", "[model].value_layout", "wide"});
   expect_error("[train]\nlr = 1e-3\nlr = 2e-3\n", {"my.toml:3"});  // TOML syntax: line number
   // Values that would run, but not as the user meant.
   expect_error("[train]\nlr = 1e-3\nlr_min = 1e-2\n", {"my.toml", "[train].lr_min", "lr"});

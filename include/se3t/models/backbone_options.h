@@ -25,6 +25,9 @@ struct BackboneOptions {
   std::string self_interaction = "linear";  // "linear" | "attentive"
   std::string skip = "cat";                 // "cat" | "add"
   bool norm = true;
+  // "paper": attention values with num_channels / channels_div channels, like the keys (the
+  // paper's and NVIDIA's network); "wide": values with num_channels.
+  std::string value_layout = "paper";
 
   void visit(FieldVisitor& v);
   bool attention() const { return type == "se3_transformer"; }

@@ -32,6 +32,9 @@ struct SE3TransformerOptions {
   bool norm = true;  // NormSE3 after every block
   Pooling pooling = Pooling::kNone;
   bool attention = true;  // false: Tensor Field Network (ConvSE3 in place of attention)
+  // Channels of the attention values (se3t/nn/attention_block_se3.h); model files written
+  // before this setting existed hold the wide layout and load as such.
+  ValueLayout value_layout = ValueLayout::kPaper;
 
   // Highest degree any layer uses: the edge basis is built up to it once per forward pass.
   int64_t max_degree() const;

@@ -14,11 +14,17 @@ namespace se3t {
 
 enum class Skip { kCat, kAdd };
 enum class SelfInteraction { kLinear, kAttentive };
+// Channels of an attention block's values. kPaper (the paper's and NVIDIA's layout): values
+// and keys both have C / channels_div channels and the projection maps (C / div + C_in) -> C.
+// kWide: values keep the C output channels (keys C / div), ~1.5x the kernel work for div = 2.
+enum class ValueLayout { kPaper, kWide };
 
 Skip parse_skip(const std::string& name);                         // "cat" | "add"
 SelfInteraction parse_self_interaction(const std::string& name);  // "linear" | "attentive"
+ValueLayout parse_value_layout(const std::string& name);          // "paper" | "wide"
 std::string to_string(Skip s);
 std::string to_string(SelfInteraction s);
+std::string to_string(ValueLayout v);
 
 struct AttentionBlockSE3Options {
   AttentionBlockSE3Options(Fiber fiber_in, Fiber fiber_out)
@@ -32,6 +38,7 @@ struct AttentionBlockSE3Options {
   TORCH_ARG(int64_t, radial_hidden) = 32;
   TORCH_ARG(Skip, skip) = Skip::kCat;
   TORCH_ARG(SelfInteraction, self_interaction) = SelfInteraction::kLinear;
+  TORCH_ARG(ValueLayout, value_layout) = ValueLayout::kPaper;  // attention blocks only
 };
 
 class AttentionBlockSE3Impl : public torch::nn::Module {
