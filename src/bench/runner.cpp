@@ -230,16 +230,43 @@ BenchResult run_benchmark(const Workload& workload, const BenchOptions& options,
   } else {
     r.estimated_mb = est_backward;
     std::vector<double> fb_ms;
+    double backward_sum = 0;
+    std::array<double, profiler::kNumPhases> backward_phase_sum{};
+    profiler::set_enabled(true);
     for (int i = 0; i < options.warmup + options.steps; ++i) {
       note("forward+backward step " + std::to_string(i + 1) + "/" +
            std::to_string(options.warmup + options.steps) +
            (i < options.warmup ? " (warm-up)" : ""));
       const GraphBatch graph = workload.build_graph();
       const auto t0 = Clock::now();
-      training_loss(model->forward(graph, workload.features)).backward();
-      if (i >= options.warmup) fb_ms.push_back(ms_since(t0));
+      // The recording forward tags its autograd nodes by phase; the backward is charged by them.
+      profiler::track_autograd_nodes(true);
+      at::Tensor loss;
+      {
+        SE3T_PROFILE_PHASE(kOther);
+        loss = training_loss(model->forward(graph, workload.features));
+      }
+      profiler::track_autograd_nodes(false);
+      profiler::reset();
+      const auto t1 = Clock::now();
+      {
+        profiler::BackwardPhases phases;
+        loss.backward();
+      }
+      const double b = ms_since(t1);
+      if (i >= options.warmup) {
+        fb_ms.push_back(ms_since(t0));
+        backward_sum += b;
+        const profiler::Totals totals = profiler::totals();
+        for (size_t p = 0; p < profiler::kNumPhases; ++p)
+          backward_phase_sum[p] += totals.seconds[p] * 1e3;
+      }
     }
+    profiler::set_enabled(false);
     model->zero_grad();
+    r.backward_call_mean_ms = backward_sum / options.steps;
+    for (size_t p = 0; p < profiler::kNumPhases; ++p)
+      r.backward_phase_ms[p] = backward_phase_sum[p] / options.steps;
     r.backward_measured = true;
     r.forward_backward_ms = median(fb_ms);
     r.backward_ms = r.forward_backward_ms - r.forward_ms;
@@ -337,6 +364,21 @@ void print_result(std::ostream& out, const BenchResult& r) {
     std::snprintf(buf, sizeof(buf), "  %-22s %12.2f\n  %-22s %12.2f\n", "backward", r.backward_ms,
                   "forward+backward", r.forward_backward_ms);
     out << buf;
+    // The backward call alone, by the phase of the forward that recorded each autograd node.
+    std::snprintf(buf, sizeof(buf), "  %-22s %12s %8s\n", "backward phase", "ms/step", "% bwd");
+    out << buf;
+    for (size_t p = 1; p < profiler::kNumPhases; ++p) {
+      const double pct = r.backward_call_mean_ms > 0
+                             ? 100.0 * r.backward_phase_ms[p] / r.backward_call_mean_ms
+                             : 0;
+      std::snprintf(buf, sizeof(buf), "  %-22s %12.2f %8.1f\n",
+                    profiler::phase_name(static_cast<profiler::Phase>(p)), r.backward_phase_ms[p],
+                    pct);
+      out << buf;
+    }
+    std::snprintf(buf, sizeof(buf), "  %-22s %12.2f %8s\n", "backward call (mean)",
+                  r.backward_call_mean_ms, "100.0");
+    out << buf;
   } else {
     out << "  forward+backward       skipped: " << r.backward_skipped << "\n";
   }
@@ -410,6 +452,13 @@ void json_result(std::ostringstream& o, const BenchResult& r) {
     << ", \"backward_skipped\": " << json_string(r.backward_skipped)
     << ", \"forward_backward_ms\": " << json_number(r.forward_backward_ms)
     << ", \"backward_ms\": " << json_number(r.backward_ms)
+    << ", \"backward_call_mean_ms\": " << json_number(r.backward_call_mean_ms)
+    << ", \"backward_phases_ms\": {";
+  for (size_t p = 1; p < profiler::kNumPhases; ++p) {
+    o << (p > 1 ? ", " : "") << json_string(profiler::phase_name(static_cast<profiler::Phase>(p)))
+      << ": " << json_number(r.backward_phase_ms[p]);
+  }
+  o << "}"
     << ", \"edges_per_s\": " << json_number(r.edges_per_s)
     << ", \"train_edges_per_s\": " << json_number(r.train_edges_per_s)
     << ", \"contraction_flops\": " << json_number(r.contraction_flops)

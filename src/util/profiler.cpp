@@ -1,5 +1,9 @@
 #include "se3t/util/profiler.h"
 
+#include <ATen/SequenceNumber.h>
+#include <ATen/record_function.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -22,6 +26,10 @@ struct Frame {
 };
 thread_local std::vector<Frame> t_stack;
 
+// (first sequence number, phase) of each stretch of autograd nodes the forward created.
+bool g_tracking = false;
+std::vector<std::pair<uint64_t, Phase>> g_node_phases;
+
 void charge(Frame& frame, Clock::time_point now) {
   const double s = std::chrono::duration<double>(now - frame.resumed).count();
   std::lock_guard<std::mutex> lock(g_mutex);
@@ -30,6 +38,53 @@ void charge(Frame& frame, Clock::time_point now) {
 
 bool owns() {
   return g_enabled.load(std::memory_order_relaxed) && std::this_thread::get_id() == g_owner;
+}
+
+// Notes the phase the next autograd nodes belong to (the innermost scope's, else kOther).
+void note_phase() {
+  if (!g_tracking) return;
+  const Phase p = t_stack.empty() ? Phase::kOther : t_stack.back().phase;
+  const uint64_t seq = at::sequence_number::peek();
+  if (!g_node_phases.empty() && g_node_phases.back().first == seq) {
+    g_node_phases.back().second = p;
+  } else {
+    g_node_phases.emplace_back(seq, p);
+  }
+}
+
+Phase phase_of_node(int64_t seq) {
+  if (seq < 0) return Phase::kOther;  // gradient accumulation and nodes without a number
+  const auto it = std::upper_bound(
+      g_node_phases.begin(), g_node_phases.end(), static_cast<uint64_t>(seq),
+      [](uint64_t s, const std::pair<uint64_t, Phase>& mark) { return s < mark.first; });
+  return it == g_node_phases.begin() ? Phase::kOther : std::prev(it)->second;
+}
+
+void push(Phase phase) {
+  const auto now = Clock::now();
+  if (!t_stack.empty()) charge(t_stack.back(), now);
+  t_stack.push_back({phase, now});
+  note_phase();
+}
+
+void pop() {
+  const auto now = Clock::now();
+  charge(t_stack.back(), now);
+  t_stack.pop_back();
+  if (!t_stack.empty()) t_stack.back().resumed = now;
+  note_phase();
+}
+
+struct NodeContext : at::ObserverContext {};
+
+std::unique_ptr<at::ObserverContext> node_started(const at::RecordFunction& fn) {
+  if (!owns()) return nullptr;
+  push(phase_of_node(fn.seqNr()));
+  return std::make_unique<NodeContext>();
+}
+
+void node_finished(const at::RecordFunction&, at::ObserverContext* ctx) {
+  if (ctx && !t_stack.empty()) pop();
 }
 }  // namespace
 
@@ -85,17 +140,34 @@ void add_flops(Phase phase, double flops) {
 Scope::Scope(Phase phase) {
   if (!owns()) return;
   active_ = true;
-  const auto now = Clock::now();
-  if (!t_stack.empty()) charge(t_stack.back(), now);
-  t_stack.push_back({phase, now});
+  push(phase);
 }
 
 Scope::~Scope() {
   if (!active_ || t_stack.empty()) return;
-  const auto now = Clock::now();
-  charge(t_stack.back(), now);
-  t_stack.pop_back();
-  if (!t_stack.empty()) t_stack.back().resumed = now;
+  pop();
+}
+
+void track_autograd_nodes(bool on) {
+  g_tracking = on;
+  if (!on) return;  // the notes stay for the backward
+  g_node_phases.clear();
+  if (owns()) note_phase();
+}
+
+BackwardPhases::BackwardPhases() {
+  if (!owns()) return;
+  active_ = true;
+  g_tracking = false;  // the backward's own nodes (double backward) are not tagged
+  push(Phase::kOther);
+  handle_ = at::addGlobalCallback(at::RecordFunctionCallback(node_started, node_finished)
+                                      .scopes({at::RecordScope::BACKWARD_FUNCTION}));
+}
+
+BackwardPhases::~BackwardPhases() {
+  if (!active_) return;
+  at::removeCallback(handle_);
+  if (!t_stack.empty()) pop();
 }
 
 }  // namespace se3t::profiler

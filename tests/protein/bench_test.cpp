@@ -111,6 +111,19 @@ TEST(Runner, JsonAndPhaseSplit) {
   EXPECT_NEAR(sum, r.forward_mean_ms, 0.05 * r.forward_mean_ms + 0.5);
   EXPECT_GT(r.contraction_flops, 0);
   EXPECT_GT(r.radial_flops, 0);
+  // The same for the backward call: each autograd node is charged to the phase of the forward
+  // scope that recorded it, the engine's time between nodes to "other".
+  double backward_sum = 0;
+  for (double ms : r.backward_phase_ms) backward_sum += ms;
+  EXPECT_GT(r.backward_call_mean_ms, 0);
+  EXPECT_NEAR(backward_sum, r.backward_call_mean_ms, 0.05 * r.backward_call_mean_ms + 0.5);
+  for (const auto phase :
+       {profiler::Phase::kRadial, profiler::Phase::kContraction, profiler::Phase::kAttention}) {
+    EXPECT_GT(r.backward_phase_ms[static_cast<size_t>(phase)], 0) << profiler::phase_name(phase);
+  }
+  // The positions need no gradient: the graph and basis record no autograd nodes.
+  EXPECT_EQ(r.backward_phase_ms[static_cast<size_t>(profiler::Phase::kGraph)], 0);
+  EXPECT_EQ(r.backward_phase_ms[static_cast<size_t>(profiler::Phase::kBasis)], 0);
 
   const nlohmann::json j = nlohmann::json::parse(to_json({r}, nullptr));
   ASSERT_EQ(j.at("results").size(), 1u);
@@ -127,8 +140,12 @@ TEST(Runner, JsonAndPhaseSplit) {
   EXPECT_EQ(x.at("edges").get<int64_t>(), 400);
   EXPECT_NEAR(x.at("contraction_flops").get<double>(), r.contraction_flops,
               1e-9 * r.contraction_flops);
-  for (const char* phase : {"basis", "radial", "contraction", "attention", "other"})
+  for (const char* phase : {"basis", "radial", "contraction", "attention", "other"}) {
     EXPECT_TRUE(x.at("phases_ms").at(phase).is_number()) << phase;
+    EXPECT_TRUE(x.at("backward_phases_ms").at(phase).is_number()) << phase;
+  }
+  EXPECT_NEAR(x.at("backward_call_mean_ms").get<double>(), r.backward_call_mean_ms,
+              1e-6 * r.backward_call_mean_ms + 1e-9);
 }
 
 TEST(Runner, ScalingJsonAndMemorySkip) {

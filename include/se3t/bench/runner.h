@@ -35,7 +35,12 @@ struct BenchResult {
   std::string backward_skipped;    // why forward+backward was not run, when it was not
   double forward_backward_ms = 0;  // median forward (recording) + backward of the sum of squares
   double backward_ms = 0;          // forward_backward_ms - forward_ms
-  double contraction_flops = 0;    // explicit count per forward step
+  // Mean of the backward() call alone, and its split by the phase of the forward scope that
+  // recorded each autograd node (graph excluded; the engine's own time counts as "other"):
+  // the split adds up to the mean.
+  double backward_call_mean_ms = 0;
+  std::array<double, profiler::kNumPhases> backward_phase_ms{};
+  double contraction_flops = 0;  // explicit count per forward step
   double radial_flops = 0;
   double contraction_gflops = 0;  // contraction_flops / contraction phase time
   double radial_gflops = 0;

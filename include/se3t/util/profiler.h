@@ -1,11 +1,13 @@
 // Phase profiler for `se3t bench`: exclusive wall time (and counted FLOPs) per phase of a
-// forward pass. Off by default; when off a scope costs one relaxed atomic load.
+// forward pass, and of a backward pass (BackwardPhases). Off by default; when off a scope costs
+// one relaxed atomic load.
 // Scopes nest: entering an inner scope pauses the outer one, so phases never double count.
 // Scopes are meant for the thread that drives the forward pass (ATen's intra-op threads run
 // inside them); other threads' scopes are ignored.
 #pragma once
 #include <array>
 #include <cstddef>
+#include <cstdint>
 
 namespace se3t::profiler {
 
@@ -44,6 +46,26 @@ class Scope {
 
  private:
   bool active_ = false;
+};
+
+// The backward pass by phase. While tracking (and enabled), every change of this thread's
+// innermost phase notes ATen's autograd sequence number, so each autograd node a recording
+// forward creates is tagged with the phase whose scope created it. A BackwardPhases scope
+// around backward() then charges each node's run (through ATen's RecordFunction callbacks for
+// backward functions, which run on the calling thread for CPU tensors) to its node's phase,
+// and the engine's time between nodes to kOther: the phases add up to the backward's time.
+void track_autograd_nodes(bool on);  // on: forgets the notes of an earlier forward
+
+class BackwardPhases {
+ public:
+  BackwardPhases();
+  ~BackwardPhases();
+  BackwardPhases(const BackwardPhases&) = delete;
+  BackwardPhases& operator=(const BackwardPhases&) = delete;
+
+ private:
+  bool active_ = false;
+  uint64_t handle_ = 0;
 };
 
 }  // namespace se3t::profiler
