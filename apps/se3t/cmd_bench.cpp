@@ -33,6 +33,8 @@ Fields:
   forward           median ms per step without autograd recording (inference); the phases
                     add up to the mean
   backward          median forward (recording) + backward of sum(out^2), minus forward
+  backward phase    the backward() call alone (mean), split by the phase of the forward that
+                    recorded each autograd node; the engine's own time counts as other
   edges/s           edges / forward time (and / forward+backward time)
   GFLOP/s           the explicit FLOP count of a phase over its time. Contraction, per ConvSE3
                     and output degree l: 2 E C_out W_l (2l+1) for applying the radial weights,
