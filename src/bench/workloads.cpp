@@ -29,6 +29,8 @@ SE3TransformerOptions protein_options(int64_t in_channels, int64_t num_layers) {
   o.fiber_out = Fiber{{0, 1}};
   o.num_layers = num_layers;
   o.num_heads = 4;
+  o.channels_div = 2;
+  o.value_layout = ValueLayout::kPaper;  // NVIDIA's network (docs/design.md, Benchmarks)
   return o;
 }
 
@@ -68,6 +70,8 @@ Workload qm9_workload(int64_t molecules, uint64_t seed) {
   o.fiber_out = Fiber{{0, 1}};
   o.num_layers = 7;
   o.num_heads = 8;
+  o.channels_div = 2;
+  o.value_layout = ValueLayout::kPaper;
   o.pooling = Pooling::kMax;
   at::Generator g = generator(seed);
   fill_batch(w, molecules, 18, 1.5, g);
@@ -88,6 +92,8 @@ Workload nbody_workload(int64_t systems, uint64_t seed) {
   o.fiber_out = Fiber{{1, 2}};
   o.num_layers = 4;
   o.num_heads = 2;
+  o.channels_div = 2;
+  o.value_layout = ValueLayout::kPaper;
   o.edge_dim = 1;
   at::Generator g = generator(seed);
   fill_batch(w, systems, 5, 2.0, g);

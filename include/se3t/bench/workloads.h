@@ -1,6 +1,8 @@
 // Named benchmark workloads shared by `se3t bench` and bench/bench_models.cpp (docs/design.md,
 // Benchmarks): a model configuration plus the inputs of one step, from which a step rebuilds
-// its graph.
+// its graph. qm9, nbody and protein are the networks of NVIDIA's SE3Transformer on the same
+// graphs (channels_div 2, the paper's value layout); the parameter counts differ only as
+// docs/design.md, Benchmarks, explains.
 //   qm9:     7 attention layers, degrees 0-3, 32 channels, 8 heads; 32 molecules x 18 atoms,
 //            fully connected (32 * 18 * 17 = 9,792 edges)
 //   nbody:   4 layers, degrees 0-3, 16 channels, 2 heads; 100 systems x 5 particles, fully
