@@ -32,6 +32,23 @@ def test_save_and_load_model(tmp_path):
     assert options == model.options and options.edge_dim == 1 and not options.attention
 
 
+def test_value_layout_options():
+    # The paper's layout by default, kept by the options text; text written before the setting
+    # existed (no value_layout line) holds the wide layout.
+    options = se3t.SE3TransformerOptions(fiber_hidden=se3t.Fiber({0: 4, 1: 4}), num_layers=1)
+    assert options.value_layout == "paper"
+    old = "".join(l + "\n" for l in options.to_text().splitlines() if not l.startswith("value_layout"))
+    assert se3t.SE3TransformerOptions.from_text(old).value_layout == "wide"
+    options.value_layout = "wide"
+    assert se3t.SE3TransformerOptions.from_text(options.to_text()).value_layout == "wide"
+    paper = se3t.SE3Transformer(fiber_hidden=se3t.Fiber({0: 4, 1: 4}), num_layers=1)
+    wide = se3t.SE3Transformer(fiber_hidden=se3t.Fiber({0: 4, 1: 4}), num_layers=1,
+                               value_layout="wide")
+    assert sum(p.numel() for p in paper.parameters()) < sum(p.numel() for p in wide.parameters())
+    with pytest.raises(ValueError, match="paper or wide"):
+        se3t.SE3TransformerOptions(value_layout="narrow")
+
+
 def test_extxyz_matches_ase():
     from ase.io import read
 
