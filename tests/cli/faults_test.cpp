@@ -27,14 +27,6 @@ using testing::run_command;
 using testing::se3t_program;
 using testing::TempDir;
 
-bool has_temporary(const fs::path& dir) {
-  if (!fs::exists(dir)) return false;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().filename().string().find(".tmp") != std::string::npos) return true;
-  }
-  return false;
-}
-
 // A tiny molecule run's config written to dir/NAME.toml, training into `out`.
 std::string molecule_config(const TempDir& dir, const std::string& name, const std::string& out,
                             int64_t epochs) {
@@ -89,7 +81,7 @@ TEST(Faults, DiskFullDuringTrainingIsAnErrorThatKeepsTheLastCheckpoint) {
   expect_clean_failure(r, mounted ? "No space left on device (errno 28)" : "(errno 27)");
   EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
   EXPECT_EQ(testing::read_text(out + "/checkpoint.pt"), before) << "the last checkpoint changed";
-  EXPECT_FALSE(has_temporary(out)) << "a temporary file keeps the disk full";
+  EXPECT_FALSE(testing::holds_temporary_file(out)) << "a temporary file keeps the disk full";
 }
 
 TEST(Faults, SigkillAtRandomPointsLeavesAResumableRunThatEndsLikeAnUninterruptedOne) {

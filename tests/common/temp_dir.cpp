@@ -23,4 +23,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+bool holds_temporary_file(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir)) return false;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().find(".tmp") != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace se3t::testing

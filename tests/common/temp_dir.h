@@ -20,4 +20,8 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Whether `dir` (if it exists) holds a file whose name contains ".tmp": what an atomic write
+// that failed or was interrupted would leave behind.
+bool holds_temporary_file(const std::filesystem::path& dir);
+
 }  // namespace se3t::testing

@@ -26,13 +26,6 @@ using testing::FileSizeLimit;
 using testing::read_text;
 using testing::TempDir;
 
-bool has_temporary(const fs::path& dir) {
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().string().find(".tmp") != std::string::npos) return true;
-  }
-  return false;
-}
-
 TEST(AtomicFile, WritesAndReplacesWholeFiles) {
   TempDir dir("atomic");
   write_file_atomic(dir / "a.txt", "first");
@@ -43,7 +36,7 @@ TEST(AtomicFile, WritesAndReplacesWholeFiles) {
     f.write("never committed");
   }  // destroyed without commit: nothing appears, nothing is left behind
   EXPECT_FALSE(fs::exists(dir / "b.txt"));
-  EXPECT_FALSE(has_temporary(dir.path()));
+  EXPECT_FALSE(testing::holds_temporary_file(dir.path()));
 }
 
 TEST(AtomicFile, AFailedWriteLeavesThePreviousFileAndNoTemporary) {
@@ -56,7 +49,7 @@ TEST(AtomicFile, AFailedWriteLeavesThePreviousFileAndNoTemporary) {
                  {"cannot write results", "a.txt", "File too large (errno 27)", "unchanged"});
   }
   EXPECT_EQ(read_text(dir / "a.txt"), "previous");
-  EXPECT_FALSE(has_temporary(dir.path()));
+  EXPECT_FALSE(testing::holds_temporary_file(dir.path()));
 }
 
 TEST(AtomicFile, ArchiveWriteFailureIsAnErrorNotAnAbort) {
@@ -72,7 +65,7 @@ TEST(AtomicFile, ArchiveWriteFailureIsAnErrorNotAnAbort) {
                  {"cannot write model", "model.pt", "errno 27"});
   }
   EXPECT_EQ(read_text(dir / "model.pt"), "previous");
-  EXPECT_FALSE(has_temporary(dir.path()));
+  EXPECT_FALSE(testing::holds_temporary_file(dir.path()));
   save_archive_atomic(archive, dir / "model.pt", "model");  // without the limit it is written
   EXPECT_GT(fs::file_size(dir / "model.pt"), 300u * 300u * 4u);
 }
