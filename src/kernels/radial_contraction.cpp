@@ -416,20 +416,12 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
   return {dh, dX, dW, db};
 }
 
-// The gradients written as differentiable LibTorch operations: used when the backward pass is
-// itself recorded (create_graph), so second derivatives (forces in a loss) stay exact.
-std::vector<at::Tensor> reference_backward(const at::Tensor& hidden, const at::Tensor& stacked,
-                                           const at::Tensor& weight, const at::Tensor& bias,
-                                           const at::Tensor& grad, int64_t c_out) {
-  const int64_t E = hidden.size(0), K = stacked.size(1);
-  const at::Tensor R = at::addmm(bias, hidden, weight.t()).view({E, c_out, K});
-  const at::Tensor dR = at::bmm(grad, stacked.transpose(1, 2)).reshape({E, c_out * K});
-  return {dR.mm(weight), at::bmm(R.transpose(1, 2), grad), dR.t().mm(hidden), dR.sum(0)};
-}
-
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+class RadialContractionBackwardFunction;
+
+// out = contraction(h, X, W, b): the fused forward, its backward the function below.
 class RadialContractionFunction : public torch::autograd::Function<RadialContractionFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden,
@@ -440,21 +432,113 @@ class RadialContractionFunction : public torch::autograd::Function<RadialContrac
     return fused_forward(hidden, stacked, weight, bias, c_out);
   }
 
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const variable_list s = ctx->get_saved_variables();
-    const int64_t c_out = ctx->saved_data["c_out"].toInt();
-    const at::Tensor& g = grads[0];
-    std::vector<at::Tensor> d;
-    if (at::GradMode::is_enabled()) {
-      d = reference_backward(s[0], s[1], s[2], s[3], g, c_out);
-    } else {
-      d = fused_backward(s[0], s[1], s[2], s[3], g, c_out, ctx->needs_input_grad(0),
-                         ctx->needs_input_grad(1),
-                         ctx->needs_input_grad(2) || ctx->needs_input_grad(3));
+  static variable_list backward(AutogradContext* ctx, variable_list grads);
+};
+
+// The first derivatives (dh, dX, dW, db) as a function of (h, X, W, b, g), so that a recorded
+// backward (create_graph: forces in a loss) is the fused kernel too, and so is its own
+// backward. With dR = g X^T (per edge, over m) and R = h W^T + b, the first derivatives are
+//   dh = dR W,  dX = R^T g,  dW = dR^T h,  db = sum_e dR.
+// For cotangents (u_h, u_X, u_W, u_b) of those four, S = <u_h,dh> + <u_X,dX> + <u_W,dW> +
+// <u_b,db> = <Q, g X^T> + <R, g u_X^T> with Q = u_h W^T + h u_W^T + u_b, so
+//   dS/dg = Q X + R u_X,   dS/dX = Q^T g,
+//   dS/dh = (g u_X^T) W + (g X^T) u_W,   dS/dW = (g u_X^T)^T h + (g X^T)^T u_h,
+//   dS/db = sum_e g u_X^T.
+// Q is itself a radial layer: hidden [u_h | h], weight [W | u_W], bias u_b. Every term is
+// thus one more contraction or contraction backward (docs/design.md, Fused kernels).
+class RadialContractionBackwardFunction
+    : public torch::autograd::Function<RadialContractionBackwardFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& hidden,
+                               const at::Tensor& stacked, const at::Tensor& weight,
+                               const at::Tensor& bias, const at::Tensor& grad, int64_t c_out,
+                               bool need_h, bool need_X, bool need_params) {
+    ctx->save_for_backward({hidden, stacked, weight, bias, grad});
+    ctx->saved_data["c_out"] = c_out;
+    ctx->set_materialize_grads(false);  // an unused output's cotangent stays undefined: no work
+    std::vector<at::Tensor> d = fused_backward(hidden, stacked, weight, bias, grad.contiguous(),
+                                               c_out, need_h, need_X, need_params);
+    // A function's outputs must be tensors: what was not asked for is an empty placeholder,
+    // not differentiable, that the caller turns back into "no gradient".
+    variable_list placeholders;
+    for (at::Tensor& t : d) {
+      if (!t.defined()) placeholders.push_back(t = at::empty({0}, hidden.options()));
     }
-    return {d[0], d[1], d[2], d[3], at::Tensor()};
+    ctx->mark_non_differentiable(placeholders);
+    return d;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list u) {
+    const variable_list s = ctx->get_saved_variables();
+    const at::Tensor &h = s[0], &X = s[1], &W = s[2], &b = s[3], &g = s[4];
+    const int64_t c_out = ctx->saved_data["c_out"].toInt(), H = h.size(1);
+    const bool want_h = ctx->needs_input_grad(0), want_X = ctx->needs_input_grad(1),
+               want_params = ctx->needs_input_grad(2) || ctx->needs_input_grad(3),
+               want_g = ctx->needs_input_grad(4);
+    const bool has_uh = u[0].defined(), has_uX = u[1].defined(), has_uW = u[2].defined(),
+               has_ub = u[3].defined();
+    at::Tensor dh, dX, dW, db, dg;
+    auto add = [](at::Tensor& acc, const at::Tensor& t) { acc = acc.defined() ? acc + t : t; };
+
+    // The Q system: hidden [u_h | h], weight [W | u_W], bias u_b.
+    if (has_uh || has_uW) {
+      std::vector<at::Tensor> hq, wq;
+      if (has_uh) hq.push_back(u[0]), wq.push_back(W);
+      if (has_uW) hq.push_back(h), wq.push_back(u[2]);
+      const at::Tensor h_q = hq.size() == 1 ? hq[0] : at::cat(hq, 1);
+      const at::Tensor w_q = wq.size() == 1 ? wq[0] : at::cat(wq, 1);
+      const at::Tensor b_q = has_ub ? u[3] : at::zeros({W.size(0)}, W.options());
+      if (want_g) add(dg, RadialContractionFunction::apply(h_q, X, w_q, b_q, c_out));
+      const bool q_h = want_h && has_uW, q_params = want_params && has_uh;
+      if (want_X || q_h || q_params) {
+        const variable_list q = RadialContractionBackwardFunction::apply(h_q, X, w_q, b_q, g, c_out,
+                                                                         q_h, want_X, q_params);
+        if (want_X) add(dX, q[1]);
+        if (q_h) add(dh, has_uh ? q[0].narrow(1, H, H) : q[0]);  // (g X^T) u_W
+        if (q_params) add(dW, q[2].narrow(1, 0, H));             // (g X^T)^T u_h
+      }
+    } else if (has_ub) {  // Q = u_b on every edge
+      const at::Tensor Q = u[3].view({c_out, X.size(1)});
+      if (want_g) add(dg, at::matmul(Q, X));
+      if (want_X) add(dX, at::matmul(Q.t(), g));
+    }
+    // The u_X system: the first derivatives with X replaced by u_X.
+    if (has_uX) {
+      if (want_g) add(dg, RadialContractionFunction::apply(h, u[1], W, b, c_out));
+      if (want_h || want_params) {
+        const variable_list x = RadialContractionBackwardFunction::apply(
+            h, u[1], W, b, g, c_out, want_h, false, want_params);
+        if (want_h) add(dh, x[0]);
+        if (want_params) add(dW, x[2]), add(db, x[3]);
+      }
+    }
+    // Inputs asked for but reached by no cotangent get zeros (autograd expects a tensor).
+    auto or_zeros = [](const at::Tensor& t, const at::Tensor& like, bool wanted) {
+      return t.defined() || !wanted ? t : at::zeros_like(like);
+    };
+    return {or_zeros(dh, h, want_h),
+            or_zeros(dX, X, want_X),
+            or_zeros(dW, W, ctx->needs_input_grad(2)),
+            or_zeros(db, b, ctx->needs_input_grad(3)),
+            or_zeros(dg, g, want_g),
+            at::Tensor(),
+            at::Tensor(),
+            at::Tensor(),
+            at::Tensor()};
   }
 };
+
+variable_list RadialContractionFunction::backward(AutogradContext* ctx, variable_list grads) {
+  const variable_list s = ctx->get_saved_variables();
+  const int64_t c_out = ctx->saved_data["c_out"].toInt();
+  const bool need_h = ctx->needs_input_grad(0), need_X = ctx->needs_input_grad(1),
+             need_params = ctx->needs_input_grad(2) || ctx->needs_input_grad(3);
+  // Through the function above: recorded when the backward is (create_graph), plain otherwise.
+  const variable_list d = RadialContractionBackwardFunction::apply(
+      s[0], s[1], s[2], s[3], grads[0], c_out, need_h, need_X, need_params);
+  return {need_h ? d[0] : at::Tensor(), need_X ? d[1] : at::Tensor(),
+          need_params ? d[2] : at::Tensor(), need_params ? d[3] : at::Tensor(), at::Tensor()};
+}
 
 void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const at::Tensor& weight,
                      const at::Tensor& bias, int64_t c_out) {

@@ -187,6 +187,82 @@ TEST(RadialContraction, DoubleBackwardMatchesReference) {
   }
 }
 
+// No gradient (autograd found no path) and a zero gradient are the same derivative.
+void expect_same_derivative(const at::Tensor& f, const at::Tensor& r, const std::string& what) {
+  if (!r.defined() || !f.defined()) {
+    for (const at::Tensor& t : {f, r}) {
+      if (t.defined()) {
+        EXPECT_EQ(t.abs().max().item<double>(), 0) << what;
+      }
+    }
+    return;
+  }
+  if (r.numel() == 0) return;
+  if (r.abs().max().item<double>() == 0) {
+    EXPECT_EQ(f.abs().max().item<double>(), 0) << what;
+  } else {
+    EXPECT_LT(relative_error(f, r), 1e-12) << what;
+  }
+}
+
+// The recorded backward is itself a fused function: its gradients for every combination of
+// first derivatives in the loss (mask bit i: a random weighting of d/d(h, X, W, b)[i]), wrt every
+// input and the incoming gradient g, on every problem size.
+std::vector<at::Tensor> second_derivatives(Op op, const Inputs& in, int64_t c_out, int mask,
+                                           uint64_t seed) {
+  const at::Tensor g = in.proj.detach().clone().requires_grad_();
+  const std::vector<at::Tensor> x = {in.h, in.X, in.W, in.b};
+  const at::Tensor loss = (op(in.h, in.X, in.W, in.b, c_out) * g).sum();
+  const auto d = torch::autograd::grad({loss}, x, {}, true, true, true);
+  auto gen = testing::make_generator(seed);
+  at::Tensor z = at::zeros({}, in.h.options());
+  for (int i = 0; i < 4; ++i) {
+    if (mask & (1 << i)) z = z + (d[i] * at::randn(d[i].sizes(), gen, at::kDouble)).sum();
+  }
+  std::vector<at::Tensor> wrt = x;
+  wrt.push_back(g);
+  std::vector<at::Tensor> out = {z.detach()};
+  for (const at::Tensor& t : torch::autograd::grad({z}, wrt, {}, false, false, true))
+    out.push_back(t.defined() ? t : at::Tensor());
+  return out;
+}
+
+TEST(RadialContraction, SecondDerivativesOfEveryFirstDerivative) {
+  const char* names[] = {"z", "d/dh", "d/dX", "d/dW", "d/db", "d/dg"};
+  auto compare = [&](const Problem& p, int mask) {
+    const Inputs in = make_inputs(p, at::kDouble, 85);
+    const auto f = second_derivatives(kernels::radial_contraction, in, p.c_out, mask, 86);
+    const auto r = second_derivatives(kernels::radial_contraction_reference, in, p.c_out, mask, 86);
+    for (size_t i = 0; i < r.size(); ++i) {
+      expect_same_derivative(f[i], r[i],
+                             label(p) + " mask " + std::to_string(mask) + " " + names[i]);
+    }
+  };
+  for (int mask = 1; mask < 16; ++mask) compare(Problem{7, 8, 2, 9, 7}, mask);
+  for (const Problem& p : kProblems) compare(p, 15);
+}
+
+// Third derivatives: the double backward is made of the same differentiable functions.
+TEST(RadialContraction, ThirdDerivativesMatchReference) {
+  const Problem p{6, 5, 3, 4, 3};
+  const Inputs in = make_inputs(p, at::kDouble, 87);
+  auto third = [&](Op op) {
+    const at::Tensor loss = (op(in.h, in.X, in.W, in.b, p.c_out) * in.proj).sum();
+    const at::Tensor dX = torch::autograd::grad({loss}, {in.X}, {}, true, true)[0];
+    const at::Tensor dh = torch::autograd::grad({dX.pow(2).sum()}, {in.h}, {}, true, true)[0];
+    return torch::autograd::grad({dh.pow(2).sum()}, {in.h, in.X, in.W, in.b}, {}, false, false,
+                                 true);
+  };
+  const auto f = third(kernels::radial_contraction),
+             r = third(kernels::radial_contraction_reference);
+  int defined = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    defined += r[i].defined();
+    expect_same_derivative(f[i], r[i], "input " + std::to_string(i));
+  }
+  EXPECT_GE(defined, 3);  // h, X and W reach the third derivative
+}
+
 TEST(RadialContraction, OnlyRequestedGradients) {
   const Problem p{6, 4, 2, 3, 3};
   Inputs in = make_inputs(p, at::kDouble, 90);
