@@ -35,6 +35,9 @@ Fields:
   backward          median forward (recording) + backward of sum(out^2), minus forward
   backward phase    the backward() call alone (mean), split by the phase of the forward that
                     recorded each autograd node; the engine's own time counts as other
+  force-training step  (--forces) median forward (recording) + forces F = -dE/dx by a recorded
+                    backward + backward of E + |F|^2, with E = sum(out^2): the step of a
+                    potential trained on forces, whose second derivatives run on the kernels too
   edges/s           edges / forward time (and / forward+backward time)
   GFLOP/s           the explicit FLOP count of a phase over its time. Contraction, per ConvSE3
                     and output degree l: 2 E C_out W_l (2l+1) for applying the radial weights,
@@ -57,7 +60,7 @@ void add_bench_command(CLI::App& app) {
   struct Options {
     std::string workload = "all", pdb = bench::kDefaultPdb;
     std::string path = kernel_path_name(default_kernel_path());  // the library default
-    bool json = false, scaling = false, no_backward = false;
+    bool json = false, scaling = false, no_backward = false, forces = false;
     int threads = 1, steps = 5, warmup = 1;
     double memory_fraction = 0.5;
     int64_t max_edges = 1000000, min_edges = 1000, scaling_layers = 2, batch = 0;
@@ -92,6 +95,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--pdb", opts->pdb, "PDB file (.pdb or .pdb.gz) for the protein workload")
       ->capture_default_str();
   cmd->add_flag("--no-backward", opts->no_backward, "time the forward pass only");
+  cmd->add_flag("--forces", opts->forces,
+                "also time a force-training step (forces by a recorded backward, then the "
+                "backward of a loss on energy and forces)");
   cmd->add_option("--memory-fraction", opts->memory_fraction,
                   "skip a run whose memory estimate exceeds this fraction of MemAvailable")
       ->capture_default_str()
@@ -128,6 +134,7 @@ void add_bench_command(CLI::App& app) {
       bo.steps = opts->steps;
       bo.warmup = opts->warmup;
       bo.backward = !opts->no_backward;
+      bo.forces = opts->forces;
       bo.memory_fraction = opts->memory_fraction;
       std::vector<bench::BenchResult> results;
       for (const auto& name : names) {

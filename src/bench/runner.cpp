@@ -272,6 +272,37 @@ BenchResult run_benchmark(const Workload& workload, const BenchOptions& options,
     r.backward_ms = r.forward_backward_ms - r.forward_ms;
     r.train_edges_per_s = r.edges / (r.forward_backward_ms * 1e-3);
   }
+  // A force-training step, as an interatomic potential trains: the energy's gradient wrt the
+  // positions is recorded (create_graph) so that a loss on forces can be differentiated.
+  if (options.forces) {
+    // Roughly the backward's memory twice over: the recorded first backward is a second graph.
+    const double est_forces = 2 * est_backward;
+    if (est_forces > options.memory_fraction * available) {
+      char buf[160];
+      std::snprintf(buf, sizeof(buf), "needs about %.0f MiB, %.0f MiB available", est_forces,
+                    available);
+      r.forces_skipped = buf;
+    } else {
+      std::vector<double> step_ms;
+      for (int i = 0; i < options.warmup + options.steps; ++i) {
+        note("force-training step " + std::to_string(i + 1) + "/" +
+             std::to_string(options.warmup + options.steps) +
+             (i < options.warmup ? " (warm-up)" : ""));
+        GraphBatch graph = workload.build_graph();
+        graph.pos = graph.pos.detach().requires_grad_();
+        const auto t0 = Clock::now();
+        const at::Tensor energy = training_loss(model->forward(graph, workload.features));
+        const at::Tensor forces =
+            -torch::autograd::grad({energy}, {graph.pos}, {}, /*retain_graph=*/true,
+                                   /*create_graph=*/true)[0];
+        (energy + forces.pow(2).sum()).backward();
+        if (i >= options.warmup) step_ms.push_back(ms_since(t0));
+      }
+      model->zero_grad();
+      r.forces_measured = true;
+      r.force_step_ms = median(step_ms);
+    }
+  }
   r.peak_rss_mb = peak_since_reset_mb();
   r.rss_increase_mb = r.peak_rss_mb - r.rss_before_mb;
   r.process_peak_rss_mb = process_peak_rss_mb();
@@ -382,6 +413,12 @@ void print_result(std::ostream& out, const BenchResult& r) {
   } else {
     out << "  forward+backward       skipped: " << r.backward_skipped << "\n";
   }
+  if (r.forces_measured) {
+    std::snprintf(buf, sizeof(buf), "  %-22s %12.2f\n", "force-training step", r.force_step_ms);
+    out << buf;
+  } else if (!r.forces_skipped.empty()) {
+    out << "  force-training step    skipped: " << r.forces_skipped << "\n";
+  }
   out << "  edges/s: forward " << thousands(r.edges_per_s);
   if (r.backward_measured) out << ", forward+backward " << thousands(r.train_edges_per_s);
   out << "\n";
@@ -453,7 +490,9 @@ void json_result(std::ostringstream& o, const BenchResult& r) {
     << ", \"forward_backward_ms\": " << json_number(r.forward_backward_ms)
     << ", \"backward_ms\": " << json_number(r.backward_ms)
     << ", \"backward_call_mean_ms\": " << json_number(r.backward_call_mean_ms)
-    << ", \"backward_phases_ms\": {";
+    << ", \"forces_measured\": " << (r.forces_measured ? "true" : "false")
+    << ", \"forces_skipped\": " << json_string(r.forces_skipped)
+    << ", \"force_step_ms\": " << json_number(r.force_step_ms) << ", \"backward_phases_ms\": {";
   for (size_t p = 1; p < profiler::kNumPhases; ++p) {
     o << (p > 1 ? ", " : "") << json_string(profiler::phase_name(static_cast<profiler::Phase>(p)))
       << ": " << json_number(r.backward_phase_ms[p]);

@@ -16,6 +16,9 @@ struct BenchOptions {
   int steps = 5;         // measured steps; times are medians over them
   int warmup = 1;        // unmeasured steps first (allocator warm-up, lazy initialisation)
   bool backward = true;  // also time forward+backward (skipped when it would not fit in memory)
+  // Also time a force-training step: forward, forces -d(energy)/d(pos) by a recorded backward
+  // (create_graph), then the backward of a loss on energy and forces.
+  bool forces = false;
   // Fraction of the available memory a run may be estimated to need before it is skipped
   // (half: the machine is usually shared).
   double memory_fraction = 0.5;
@@ -35,6 +38,9 @@ struct BenchResult {
   std::string backward_skipped;    // why forward+backward was not run, when it was not
   double forward_backward_ms = 0;  // median forward (recording) + backward of the sum of squares
   double backward_ms = 0;          // forward_backward_ms - forward_ms
+  bool forces_measured = false;
+  std::string forces_skipped;  // why the force-training step was not run, when asked and not
+  double force_step_ms = 0;    // median forward + forces (recorded) + backward of E + |F|^2
   // Mean of the backward() call alone, and its split by the phase of the forward scope that
   // recorded each autograd node (graph excluded; the engine's own time counts as "other"):
   // the split adds up to the mean.
