@@ -13,6 +13,7 @@
 #include "sharding.h"
 
 int main(int argc, char** argv) {
+  se3t::restart_with_better_blas_kernels(argv);
   CLI::App app{
       "se3t: SE(3)-Transformers and Tensor Field Networks in C++.\n"
       "Networks whose outputs rotate exactly with their 3D inputs."};

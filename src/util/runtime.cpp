@@ -3,8 +3,10 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 namespace se3t {
@@ -32,6 +34,31 @@ std::string blas_kernels() {
   const auto fn = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   const char* core = fn ? fn() : nullptr;
   return core ? std::string("OpenBLAS ") + core : std::string("unknown BLAS");
+}
+
+std::string better_blas_coretype() {
+  if (std::getenv("OPENBLAS_CORETYPE")) return "";  // the user's choice
+  if (blas_kernels() != "OpenBLAS Prescott") return "";
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  // SkylakeX: OpenBLAS's AVX-512 kernels (F, CD, BW, DQ, VL); Haswell: AVX2 with FMA.
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl")) {
+    return "SkylakeX";
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+  return "";
+}
+
+void restart_with_better_blas_kernels(char** argv) {
+  const std::string core = better_blas_coretype();
+  if (core.empty()) return;
+  // Set before the restart, so the restarted program finds it set and never restarts again.
+  if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv("OPENBLAS_CORETYPE");  // execv failed: go on as before
 }
 
 }  // namespace se3t

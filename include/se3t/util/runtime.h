@@ -18,8 +18,21 @@ void set_blas_threads(int threads);
 
 // The BLAS kernels in use, e.g. "OpenBLAS Cooperlake", or "unknown BLAS" when it cannot tell.
 // OpenBLAS picks them for the CPU when it loads, unless OPENBLAS_CORETYPE forces a type: on
-// this project's AVX-512 development VM, forcing Haswell (AVX2) made the fused contraction's
-// radial GEMMs 1.15-1.3x slower than the AVX-512 kernels OpenBLAS chooses itself.
+// an AVX-512 VM, forcing Haswell (AVX2) made the fused contraction's radial GEMMs 1.15-1.3x
+// slower than AVX-512 kernels.
 std::string blas_kernels();
+
+// The OPENBLAS_CORETYPE to ask for when OpenBLAS fell back to its generic Prescott (SSE3)
+// kernels on a CPU that has AVX2 or AVX-512: OpenBLAS 0.3.21 (Debian 12) identifies CPUs by
+// model number, so one released after it (Intel family 6 model 207 is one) gets Prescott, and
+// the network's GEMMs run 1.5x slower. Empty when the kernels in use are fine, when
+// OPENBLAS_CORETYPE is already set, or when the BLAS is not OpenBLAS.
+std::string better_blas_coretype();
+
+// Restarts the program (execv of /proc/self/exe, same arguments) with OPENBLAS_CORETYPE set to
+// better_blas_coretype() when that is not empty: OpenBLAS reads the variable only when it
+// loads. Returns (and the program goes on with the kernels it has) when there is nothing
+// better or the restart fails. Call first thing in main(), before any thread starts.
+void restart_with_better_blas_kernels(char** argv);
 
 }  // namespace se3t
