@@ -1,6 +1,7 @@
 // Reference vs fused kernel path for one layer, forward and forward+backward:
 //   conv/<size>/<path>, attention/<size>/<path>: one ConvSE3 / AttentionSE3 layer;
 //   kernel/<size>/<path>: the radial-weight contraction alone, for the largest output degree;
+//   kernel/forces/<size>/<path>: the same with a loss on its gradients (force training);
 //   softmax/<size>/<path>: the segment softmax + weighted sum of attention alone.
 // Sizes: qm9 (32 molecules x 18 atoms fully connected, degrees 0-3, 32 channels, 8 heads) and
 // protein (2,000 random atoms, k = 16 nearest, degrees 0-2, 16 channels, 4 heads).
@@ -14,6 +15,7 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include <torch/autograd.h>
 #include <torch/utils.h>
 
 #include <cmath>
@@ -175,6 +177,30 @@ void kernel_bench(benchmark::State& state, const Size& size, KernelPath path, bo
   set_counters(state, flops, backward, E);
 }
 
+// The kernel as force training uses it: the gradients wrt its geometry-dependent inputs (X
+// from the basis, h from the distances) are recorded, and a loss on them is differentiated.
+void kernel_forces_bench(benchmark::State& state, const Size& size, KernelPath path) {
+  const se3t::GraphBatch g = make_graph(size);
+  const int64_t E = g.num_edges(), H = 32, C = size.channels, l = size.max_degree;
+  int64_t cols = 0;
+  for (int64_t k = 0; k <= size.max_degree; ++k) cols += C * (2 * std::min(k, l) + 1);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  const at::Tensor h = at::rand({E, H}, gen).requires_grad_();
+  const at::Tensor X = at::randn({E, cols, 2 * l + 1}, gen).requires_grad_();
+  const at::Tensor W = (at::randn({C * cols, H}, gen) * 0.1).requires_grad_();
+  const at::Tensor b = at::zeros({C * cols}).requires_grad_();
+  const auto op = path == KernelPath::kFused ? se3t::kernels::radial_contraction
+                                             : se3t::kernels::radial_contraction_reference;
+  for (auto _ : state) {
+    const at::Tensor out = op(h, X, W, b, C);
+    const auto d = torch::autograd::grad({out.pow(2).sum()}, {X, h}, {}, true, true);
+    (d[0].pow(2).sum() + d[1].pow(2).sum()).backward();
+    for (const auto* x : {&h, &X, &W, &b}) x->mutable_grad().reset();
+  }
+  const double flops = se3t::kernels::radial_contraction_flops(E, H, C, cols, 2 * l + 1);
+  set_counters(state, flops, true, E);
+}
+
 // Segment softmax + weighted sum alone, at the attention layer's sizes: per head, keys of
 // (C / channels_div / H) sum_l (2l+1) and values of (C / H) sum_l (2l+1) numbers.
 void softmax_bench(benchmark::State& state, const Size& size, KernelPath path, bool backward) {
@@ -254,6 +280,13 @@ int main(int argc, char** argv) {
             [=](benchmark::State& s) { kernel_bench(s, size, path, backward); })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
+        if (backward) {
+          benchmark::RegisterBenchmark(
+              ("kernel/forces" + suffix).c_str(),
+              [=](benchmark::State& s) { kernel_forces_bench(s, size, path); })
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+        }
         benchmark::RegisterBenchmark(
             ("softmax/" + pass + suffix).c_str(),
             [=](benchmark::State& s) { softmax_bench(s, size, path, backward); })
