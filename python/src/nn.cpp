@@ -96,14 +96,16 @@ void bind_geometry(py::module_& m) {
       .def_readonly("num_nodes", &EdgeGeometry::num_nodes)
       .def_readonly("distance", &EdgeGeometry::distance)
       .def_readonly("radial_input", &EdgeGeometry::radial_input)
+      .def_readonly("envelope", &EdgeGeometry::envelope)
       .def_readonly("basis", &EdgeGeometry::basis)
       .def_property_readonly("num_edges", &EdgeGeometry::num_edges)
       .def_property_readonly("edge_dim", &EdgeGeometry::edge_dim)
       .def_property_readonly("max_degree",
                              [](const EdgeGeometry& g) { return g.basis.max_degree_in(); });
   m.def("edge_geometry", &edge_geometry, py::arg("graph"), py::arg("max_degree"),
-        "Validates the graph and builds the shared edge quantities up to max_degree "
-        "(differentiable in graph.pos).");
+        py::arg("smooth_cutoff") = 0.0,
+        "Validates the graph and builds the shared edge quantities up to max_degree, with the "
+        "smooth cutoff envelope when smooth_cutoff > 0 (differentiable in graph.pos).");
 }
 
 void bind_layers(py::module_& m) {

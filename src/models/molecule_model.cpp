@@ -29,6 +29,12 @@ void MoleculeModelOptions::visit_head(FieldVisitor& v) {
           "Gaussians expanding |x_ij| for the radial MLPs (0: the raw distance; else >= 2)",
           Range::at_least(0));
   v.field("radial_max", radial_max, "range of the Gaussians (Angstrom)", Range::above(0));
+  v.field("radial_basis_kind", radial_basis_kind,
+          "gaussian (on [0, radial_max]) or bessel (DimeNet's, on [0, cutoff]; needs a cutoff)",
+          {"gaussian", "bessel"});
+  v.field("smooth_cutoff", smooth_cutoff,
+          "messages and attention weights fade out smoothly at the cutoff, so energies and "
+          "forces are continuous as atoms cross it (needs a cutoff)");
 }
 
 namespace {
@@ -48,13 +54,20 @@ void MoleculeModelOptions::validate() const {
   SE3T_CHECK(backbone.type != "linear", "molecule model: type must be se3_transformer or tfn");
   SE3T_CHECK(radial_basis == 0 || radial_basis >= 2,
              "molecule model: radial_basis must be 0 (raw distance) or >= 2, got ", radial_basis);
+  SE3T_CHECK(radial_basis_kind != "bessel" || cutoff > 0,
+             "molecule model: radial_basis_kind = \"bessel\" lives on [0, cutoff]: set a cutoff");
+  SE3T_CHECK(!smooth_cutoff || cutoff > 0,
+             "molecule model: smooth_cutoff needs a cutoff (a radius graph) to fade out at");
 }
 
 SE3TransformerOptions MoleculeModelOptions::network(int64_t num_elements) const {
   validate();
   SE3T_CHECK(num_elements >= 1, "molecule model: empty element vocabulary");
   // Pooled here, after (avg/max) or before (sum) the MLP, not by the network.
-  return backbone.network(Fiber({{0, num_elements}}), Fiber({{0, out_channels}}), radial_basis);
+  SE3TransformerOptions o =
+      backbone.network(Fiber({{0, num_elements}}), Fiber({{0, out_channels}}), radial_basis);
+  if (smooth_cutoff) o.smooth_cutoff = cutoff;
+  return o;
 }
 
 std::string MoleculeModelOptions::to_text() const {
@@ -122,7 +135,9 @@ at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::T
     // From pos itself, so that dE/dx includes the path through the expansion.
     const at::Tensor x = g.relative_positions();
     const at::Tensor d = (x * x).sum(1).clamp_min(1e-12).sqrt();  // atoms never coincide
-    g.edge_attr = gaussian_radial_basis(d, options_.radial_basis, options_.radial_max);
+    g.edge_attr = options_.radial_basis_kind == "bessel"
+                      ? bessel_radial_basis(d, options_.radial_basis, options_.cutoff)
+                      : gaussian_radial_basis(d, options_.radial_basis, options_.radial_max);
   }
   Features in;
   in[0] = batch.one_hot.to(t).unsqueeze(2);                        // [N, K, 1]

@@ -4,6 +4,7 @@
 #include <torch/serialize/archive.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "se3t/util/memory.h"
 #include "se3t/util/save_archive.h"
 #include "se3t/util/tensor_checks.h"
+#include "se3t/util/text.h"
 
 namespace se3t {
 
@@ -29,6 +31,8 @@ void SE3TransformerOptions::validate() const {
   SE3T_CHECK(channels_div >= 1, "model options: channels_div must be >= 1, got ", channels_div);
   SE3T_CHECK(radial_hidden >= 1, "model options: radial_hidden must be >= 1, got ", radial_hidden);
   SE3T_CHECK(edge_dim >= 0, "model options: edge_dim must be >= 0, got ", edge_dim);
+  SE3T_CHECK(std::isfinite(smooth_cutoff) && smooth_cutoff >= 0,
+             "model options: smooth_cutoff must be >= 0 (0: none), got ", smooth_cutoff);
   SE3T_CHECK(pooling != Pooling::kMax || fiber_out.max_degree() == 0,
              "model options: max pooling needs a degree-0 output fiber, got ", fiber_out.str());
   // A lower bound of the parameters, before any is allocated: the last layer of the radial
@@ -75,6 +79,7 @@ std::string SE3TransformerOptions::to_text() const {
   t.put("pooling", to_string(pooling));
   t.put("attention", attention ? "true" : "false");
   t.put("value_layout", to_string(value_layout));
+  if (smooth_cutoff > 0) t.put("smooth_cutoff", format_real(smooth_cutoff));
   return t.str();
 }
 
@@ -111,6 +116,8 @@ SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) 
       o.attention = t.boolean(key);
     else if (key == "value_layout")
       o.value_layout = parse_value_layout(v);
+    else if (key == "smooth_cutoff")
+      o.smooth_cutoff = t.real(key);
     else
       SE3T_CHECK(false, "model options: unknown key '", key, "'");
   }
@@ -161,7 +168,7 @@ Features SE3TransformerImpl::forward(const GraphBatch& graph, const Features& no
                              std::to_string(graph.num_edges()) + " edges",
                          "lower the batch size (or the neighbours per node)");
   }
-  const EdgeGeometry geometry = edge_geometry(graph, options_.max_degree());
+  const EdgeGeometry geometry = edge_geometry(graph, options_.max_degree(), options_.smooth_cutoff);
   Features h = node_features;
   for (size_t i = 0; i < blocks_->size(); ++i) {
     h = blocks_->ptr<AttentionBlockSE3Impl>(i)->forward(h, geometry);

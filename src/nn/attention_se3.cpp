@@ -76,16 +76,24 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
   }
 
   const int64_t E = geometry.num_edges(), N = geometry.num_nodes;
-  if (options_.uniform_attention()) {  // the ablation: alpha_ij = 1 / |N(i)|
-    const at::Tensor ones = at::ones({E, H}, geometry.radial_input.options());
-    const at::Tensor degree = kernels::segment_sum(ones, geometry.dst, N).clamp_min(1);
-    const at::Tensor alpha = ones / degree.index_select(0, geometry.dst);
+  // With a smooth cutoff an edge's attention weight carries its envelope u_ij,
+  // alpha_ij = u_ij exp(logit_ij) / sum_k u_ik exp(logit_ik), and its value is scaled by u_ij
+  // too, so an edge fades out of the normalisation and, when it is a node's last, of the
+  // output (docs/design.md, Smooth cutoff).
+  const bool envelope = geometry.envelope.defined();
+  if (options_.uniform_attention()) {  // the ablation: alpha_ij = 1 / |N(i)| (u_ij / sum u)
+    const at::Tensor w = envelope ? geometry.envelope.expand({E, H})
+                                  : at::ones({E, H}, geometry.radial_input.options());
+    const at::Tensor degree =
+        kernels::segment_sum(w, geometry.dst, N).clamp_min(envelope ? 1e-30 : 1.0);
+    const at::Tensor alpha = w / degree.index_select(0, geometry.dst);
     if (alpha_out) *alpha_out = alpha;
     Features out;
     for (const auto& [l, v] : values) {
       const int64_t c = v.size(1);
-      const at::Tensor weighted =
+      at::Tensor weighted =
           (v.view({E, H, c / H, 2 * l + 1}) * alpha.view({E, H, 1, 1})).view({E, c, 2 * l + 1});
+      if (envelope) weighted = weighted * geometry.envelope.unsqueeze(2);
       out[l] = kernels::segment_sum(weighted, geometry.dst, N);
     }
     return out;
@@ -93,10 +101,18 @@ Features AttentionSE3Impl::forward(const Features& features, const EdgeGeometry&
 
   // All degrees of a head at once: logits, softmax over each node's incoming edges and the
   // weighted sum of the values, by the fused kernel or by its reference composition.
-  const at::Tensor q = split_heads(query_->forward(features), H);  // [N, H, d]
-  const at::Tensor k = split_heads(keys, H);                       // [E, H, d]
-  const at::Tensor v = split_heads(values, H);                     // [E, H, m]
+  at::Tensor q = split_heads(query_->forward(features), H);  // [N, H, d]
+  at::Tensor k = split_heads(keys, H);                       // [E, H, d]
+  at::Tensor v = split_heads(values, H);                     // [E, H, m]
   const double scale = 1.0 / std::sqrt(double(k.size(2)));
+  if (envelope) {
+    // log u_ij joins each logit as one more key coordinate, against a query coordinate of 1
+    // (clamped: an edge with u < 1e-30 keeps a weight below 1e-30 times its exp(logit)).
+    const at::Tensor u = geometry.envelope;  // [E, 1]
+    k = at::cat({k, (u.clamp_min(1e-30).log() / scale).unsqueeze(1).expand({E, H, 1})}, 2);
+    q = at::cat({q, at::ones({N, H, 1}, q.options())}, 2);
+    v = v * u.unsqueeze(2);
+  }
   const bool fused = resolve_kernel_path(options_.kernel()) == KernelPath::kFused &&
                      geometry.radial_input.device().is_cpu();
   const kernels::SegmentAttention r =

@@ -121,6 +121,7 @@ Features ConvSE3Impl::forward(const Features& features, const EdgeGeometry& geom
   SE3T_PROFILE_PHASE(kContraction);
   Features out;
   for (auto& [l, m] : messages) {
+    if (geometry.envelope.defined()) m = m * geometry.envelope.unsqueeze(2);  // [E, 1, 1]
     out[l] = options_.aggregation() == Aggregation::kMean
                  ? kernels::segment_mean(m, geometry.dst, geometry.num_nodes)
                  : kernels::segment_sum(m, geometry.dst, geometry.num_nodes);

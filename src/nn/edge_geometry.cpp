@@ -2,12 +2,13 @@
 
 #include <ATen/ATen.h>
 
+#include "se3t/nn/cutoff_envelope.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 
 namespace se3t {
 
-EdgeGeometry edge_geometry(const GraphBatch& graph, int64_t max_degree) {
+EdgeGeometry edge_geometry(const GraphBatch& graph, int64_t max_degree, double smooth_cutoff) {
   SE3T_PROFILE_PHASE(kBasis);
   graph.validate();
   SE3T_CHECK(max_degree >= 0, "edge_geometry: max_degree must be >= 0, got ", max_degree);
@@ -24,6 +25,7 @@ EdgeGeometry edge_geometry(const GraphBatch& graph, int64_t max_degree) {
                        ? at::cat({g.distance, graph.edge_attr.to(x.scalar_type())}, 1)
                        : g.distance;
   g.basis = EquivariantBasis(x, max_degree, max_degree);
+  if (smooth_cutoff > 0) g.envelope = polynomial_envelope(g.distance, smooth_cutoff);
   return g;
 }
 

@@ -40,7 +40,12 @@ struct MoleculeModelOptions {
   // (se3t/nn/radial_basis.h); 0: the raw distance alone (the paper's input).
   int64_t radial_basis = 0;
   double radial_max = 6.0;  // Angstrom
-  double cutoff = 0.0;      // <= 0: fully connected per molecule; else radius graph (A)
+  // "gaussian" on [0, radial_max], or "bessel" on [0, cutoff] (DimeNet's, with the envelope).
+  std::string radial_basis_kind = "gaussian";
+  // Messages and attention weights fade out smoothly at the cutoff (se3t/nn/cutoff_envelope.h),
+  // so energies and forces stay continuous as atoms cross it; needs a cutoff.
+  bool smooth_cutoff = false;
+  double cutoff = 0.0;  // <= 0: fully connected per molecule; else radius graph (A)
 
   // The settings after the backbone's in a config's [model] section (cutoff is [data]'s).
   void visit_head(FieldVisitor& v);

@@ -35,6 +35,10 @@ struct SE3TransformerOptions {
   // Channels of the attention values (se3t/nn/attention_block_se3.h); model files written
   // before this setting existed hold the wide layout and load as such.
   ValueLayout value_layout = ValueLayout::kPaper;
+  // > 0: every message and attention weight is multiplied by the smooth cutoff envelope of its
+  // edge, u(|x_ij| / smooth_cutoff) (se3t/nn/cutoff_envelope.h), so outputs and their
+  // derivatives stay continuous as edges of a radius graph with this cutoff come and go.
+  double smooth_cutoff = 0.0;
 
   // Highest degree any layer uses: the edge basis is built up to it once per forward pass.
   int64_t max_degree() const;
