@@ -246,7 +246,74 @@ bool is_properties_key(const std::string& key) {
   return lower == "properties";
 }
 
+bool is_true(std::string_view s) {
+  return s == "T" || s == "True" || s == "true" || s == "TRUE";
+}
+
+// Lattice="ax ay az bx by bz cx cy cz": nine reals, the rows a, b, c of the cell (ASE).
+Cell parse_lattice(const std::string& value, const std::string& source, int64_t line) {
+  std::vector<std::string_view> fields;
+  split_fields(value, fields);
+  if (fields.size() != 9) {
+    fail(source, line, "Lattice: expected 9 real numbers (rows a, b, c of the cell), got ",
+         fields.size(), " in ", excerpt(value));
+  }
+  Cell cell{};
+  for (std::size_t k = 0; k < 9; ++k) {
+    if (!parse_real(fields[k], cell[k / 3][k % 3])) {
+      fail(source, line, "Lattice: value ", k + 1, " ", excerpt(fields[k]),
+           " is not a finite real number");
+    }
+  }
+  try {
+    check_cell(cell, "Lattice: ");
+  } catch (const Error& e) {
+    fail(source, line, e.message());
+  }
+  return cell;
+}
+
+// pbc="T T F" (or one value for all three directions), T/F/True/False.
+std::array<bool, 3> parse_pbc(const std::string& value, const std::string& source, int64_t line) {
+  std::vector<std::string_view> fields;
+  split_fields(value, fields);
+  if ((fields.size() != 1 && fields.size() != 3) ||
+      !std::all_of(fields.begin(), fields.end(), is_logical)) {
+    fail(source, line, "pbc: expected 1 or 3 logicals (T/F/True/False), got ", excerpt(value));
+  }
+  std::array<bool, 3> pbc{};
+  for (std::size_t k = 0; k < 3; ++k) pbc[k] = is_true(fields[fields.size() == 1 ? 0 : k]);
+  return pbc;
+}
+
 }  // namespace
+
+double cell_determinant(const Cell& c) {
+  return c[0][0] * (c[1][1] * c[2][2] - c[1][2] * c[2][1]) -
+         c[0][1] * (c[1][0] * c[2][2] - c[1][2] * c[2][0]) +
+         c[0][2] * (c[1][0] * c[2][1] - c[1][1] * c[2][0]);
+}
+
+void check_cell(const Cell& cell, const std::string& where) {
+  double norms = 1;
+  for (int r = 0; r < 3; ++r) {
+    for (int k = 0; k < 3; ++k) {
+      SE3T_CHECK(std::isfinite(cell[r][k]), where, "cell row ", "abc"[r], " is not finite");
+    }
+    const double norm =
+        std::sqrt(cell[r][0] * cell[r][0] + cell[r][1] * cell[r][1] + cell[r][2] * cell[r][2]);
+    SE3T_CHECK(norm > 0, where, "cell vector ", "abc"[r],
+               " is zero (every row must be a lattice vector)");
+    norms *= norm;
+  }
+  const double det = cell_determinant(cell);
+  SE3T_CHECK(std::abs(det) > 1e-9 * norms, where,
+             "singular cell: the volume (a x b) . c = ", format_real(det),
+             " is negligible against |a| |b| |c| = ", format_real(norms),
+             " (the lattice vectors are coplanar)");
+  SE3T_CHECK(det > 0, where, "left-handed cell: (a x b) . c = ", format_real(det),
+             " < 0; swap two lattice vectors (or negate one) to make it right-handed");
+}
 
 std::optional<double> Frame::number(const std::string& key) const {
   const auto it = info.find(key);
@@ -322,8 +389,29 @@ bool ExtxyzReader::next(Frame& frame) {
   int64_t total_columns = 0;
   for (const Column& c : columns) total_columns += c.count;
 
+  // Lattice and pbc as ASE reads them: a Lattice alone is periodic along a, b and c.
+  std::optional<Cell> cell;
+  std::array<bool, 3> pbc{false, false, false};
+  const auto lattice = info.find("Lattice");
+  if (lattice != info.end()) {
+    cell = parse_lattice(lattice->second, source_, line_);
+    pbc = {true, true, true};
+    info.erase(lattice);
+  }
+  const auto pbc_entry = info.find("pbc");
+  if (pbc_entry != info.end()) {
+    pbc = parse_pbc(pbc_entry->second, source_, line_);
+    if (!cell && (pbc[0] || pbc[1] || pbc[2])) {
+      fail(source_, line_, "pbc=", excerpt(pbc_entry->second),
+           " is periodic but there is no Lattice=\"...\" (the cell) on the comment line");
+    }
+    info.erase(pbc_entry);
+  }
+
   frame = Frame();
   frame.info = std::move(info);
+  frame.cell = cell;
+  frame.pbc = pbc;
   // Reserve only a little up front: a lying count in a short file must not cost memory.
   const std::size_t reserve = static_cast<std::size_t>(std::min<int64_t>(n, 4096));
   frame.species.reserve(reserve);
@@ -438,14 +526,26 @@ void write_extxyz(std::ostream& out, const Frame& frame) {
                  type_name(p.type), " without spaces");
     }
   }
+  if (frame.cell) check_cell(*frame.cell, "write_extxyz: ");
+  SE3T_CHECK(frame.cell || !(frame.pbc[0] || frame.pbc[1] || frame.pbc[2]),
+             "write_extxyz: pbc is periodic but the frame has no cell");
   for (const auto& [key, value] : frame.info) {
     SE3T_CHECK(writable_key(key) && !is_properties_key(key), "write_extxyz: info key ",
                excerpt(key), " is empty, 'Properties', or has spaces, '=', quotes or brackets");
+    SE3T_CHECK(key != "Lattice" && key != "pbc", "write_extxyz: info key '", key,
+               "' is reserved: the cell and its periodicity are Frame::cell and Frame::pbc");
     SE3T_CHECK(value.find_first_of("\n\r") == std::string::npos, "write_extxyz: info value of ",
                key, " contains a line break");
   }
 
-  out << n << "\nProperties=species:S:1:pos:R:3";
+  out << n << '\n';
+  if (frame.cell) {
+    out << "Lattice=\"";
+    for (int k = 0; k < 9; ++k) out << (k ? " " : "") << format_real((*frame.cell)[k / 3][k % 3]);
+    out << "\" pbc=\"" << (frame.pbc[0] ? 'T' : 'F') << ' ' << (frame.pbc[1] ? 'T' : 'F') << ' '
+        << (frame.pbc[2] ? 'T' : 'F') << "\" ";
+  }
+  out << "Properties=species:S:1:pos:R:3";
   if (!frame.forces.empty()) out << ":forces:R:3";
   for (const AtomProperty& p : frame.atom_properties) {
     out << ':' << p.name << ':' << p.type << ':' << p.columns;

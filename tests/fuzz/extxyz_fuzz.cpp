@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<se3t::Frame> back = se3t::read_extxyz(back_in, "fuzz-roundtrip");
     if (back.size() != 1 || back[0].species != frame.species ||
         back[0].positions != frame.positions || back[0].forces != frame.forces ||
-        back[0].info != frame.info) {
+        back[0].info != frame.info || back[0].cell != frame.cell || back[0].pbc != frame.pbc) {
       __builtin_trap();  // the writer produced something that does not read back the same
     }
     try {

@@ -61,7 +61,9 @@ TEST(Extxyz, ReadsQm7) {
   EXPECT_FALSE(first.has_forces());
   EXPECT_DOUBLE_EQ(*first.number("energy"), -417.031);
   EXPECT_EQ(first.info.at("name"), "0001");
-  EXPECT_EQ(first.info.at("pbc"), "F F F");
+  EXPECT_EQ(first.info.count("pbc"), 0u);  // pbc="F F F" read into Frame::pbc
+  EXPECT_FALSE(first.cell.has_value());
+  EXPECT_FALSE(first.periodic());
   EXPECT_EQ(first.info.count("Properties"), 0u);
   std::size_t atoms = 0;
   for (const Frame& f : frames) {
@@ -137,7 +139,7 @@ TEST(Extxyz, CommentLineSyntax) {
 TEST(Extxyz, PropertiesInAnyOrderWithExtraColumns) {
   const std::vector<Frame> frames = parse(
       "2\n"
-      "e=1 Properties=pos:R:3:Z:I:1:species:S:1:fixed:L:1:forces:R:3:m:R:2 pbc=\"T T T\"\n"
+      "e=1 Properties=pos:R:3:Z:I:1:species:S:1:fixed:L:1:forces:R:3:m:R:2 pbc=\"F F F\"\n"
       "0 0 0 1 H T 0.5 -0.5 1e-3 1.0 2.0\n"
       "+1 2 3 8 O F -1 -2 -3 3 4\n");
   ASSERT_EQ(frames.size(), 1u);
@@ -153,6 +155,32 @@ TEST(Extxyz, PropertiesInAnyOrderWithExtraColumns) {
   EXPECT_EQ(f.atom_properties[1].values, (std::vector<std::string>{"T", "F"}));
   EXPECT_EQ(f.atom_properties[2].columns, 2);
   EXPECT_EQ(f.atom_properties[2].values, (std::vector<std::string>{"1.0", "2.0", "3", "4"}));
+}
+
+TEST(Extxyz, LatticeAndPbc) {
+  // A skewed triclinic cell, rows a, b, c in the order written (ASE's Lattice convention).
+  const std::vector<Frame> frames =
+      parse("1\nLattice=\"4 0 0 1.5 3.5 0 -0.5 0.25 5\" pbc=\"T T F\" " + kHeader + "\nH 0 0 0\n" +
+            "1\nLattice=\"3 0 0 0 3 0 0 0 3\" " + kHeader + " e=1\nH 0 0 0\n" +
+            "1\nLattice=\"3 0 0 0 3 0 0 0 3\" pbc=F " + kHeader + "\nH 0 0 0\n" +
+            "1\npbc=\"True False true\" Lattice=\"3 0 0 0 3 0 0 0 3\" " + kHeader + "\nH 0 0 0\n" +
+            "1\npbc=\"F F F\" " + kHeader + "\nH 0 0 0\n");
+  ASSERT_EQ(frames.size(), 5u);
+  ASSERT_TRUE(frames[0].cell.has_value());
+  const Cell expected = {{{4, 0, 0}, {1.5, 3.5, 0}, {-0.5, 0.25, 5}}};
+  EXPECT_EQ(*frames[0].cell, expected);
+  EXPECT_EQ(frames[0].pbc, (std::array<bool, 3>{true, true, false}));
+  EXPECT_TRUE(frames[0].periodic());
+  EXPECT_DOUBLE_EQ(cell_determinant(expected), 4 * 3.5 * 5);
+  EXPECT_EQ(frames[0].info.count("Lattice"), 0u);
+  EXPECT_EQ(frames[0].info.count("pbc"), 0u);
+  EXPECT_EQ(frames[1].pbc, (std::array<bool, 3>{true, true, true}));  // Lattice alone: periodic
+  EXPECT_EQ(frames[1].info.at("e"), "1");
+  EXPECT_TRUE(frames[2].cell.has_value());  // a box around a molecule, not periodic
+  EXPECT_FALSE(frames[2].periodic());
+  EXPECT_EQ(frames[3].pbc, (std::array<bool, 3>{true, false, true}));
+  EXPECT_FALSE(frames[4].cell.has_value());
+  EXPECT_FALSE(frames[4].periodic());
 }
 
 TEST(Extxyz, EmptyInputAndZeroAtoms) {
@@ -212,6 +240,25 @@ TEST(ExtxyzErrors, PropertiesSpec) {
   expect_error(with("species:S:1:pos:R:3:x:R:99999999999999999999"), 2, "column count");
 }
 
+TEST(ExtxyzErrors, LatticeAndPbc) {
+  const auto with = [](const std::string& keys) {
+    return "1\n" + keys + " " + kHeader + "\nH 0 0 0\n";
+  };
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0\""), 2, "Lattice: expected 9 real numbers");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 1 0\""), 2, "got 10");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 x\""), 2, "value 9 'x' is not a finite real");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 nan\""), 2, "is not a finite real");
+  expect_error(with("Lattice=\"1 0 0 0 0 0 0 0 1\""), 2, "cell vector b is zero");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 1 1 0\""), 2, "singular cell");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 -1\""), 2, "left-handed cell");
+  expect_error(with("Lattice=\"0 1 0 1 0 0 0 0 1\""), 2, "left-handed cell");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 1\" pbc=\"T T\""), 2, "pbc: expected 1 or 3");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 1\" pbc=\"T T X\""), 2, "pbc: expected 1 or 3");
+  expect_error(with("Lattice=\"1 0 0 0 1 0 0 0 1\" pbc=1"), 2, "pbc: expected 1 or 3");
+  expect_error(with("pbc=\"T T T\""), 2, "no Lattice");
+  expect_error(with("pbc=\"F T F\""), 2, "no Lattice");
+}
+
 TEST(ExtxyzErrors, AtomLines) {
   const std::string two = "2\n" + kHeader + "\n";
   expect_error(two + "H 0 0 0\nH 0 0\n", 4, "wrong column count: expected 4 columns");
@@ -267,7 +314,8 @@ bool same_frames(const std::vector<Frame>& a, const std::vector<Frame>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i].species != b[i].species || a[i].positions != b[i].positions ||
-        a[i].forces != b[i].forces || a[i].info != b[i].info) {
+        a[i].forces != b[i].forces || a[i].info != b[i].info || a[i].cell != b[i].cell ||
+        a[i].pbc != b[i].pbc) {
       return false;
     }
     if (a[i].atom_properties.size() != b[i].atom_properties.size()) return false;
@@ -315,6 +363,30 @@ TEST(ExtxyzWriter, RoundTripsEdgeCases) {
   EXPECT_TRUE(std::signbit(back[0].positions[0][1]));  // -0.0 keeps its sign
 }
 
+TEST(ExtxyzWriter, RoundTripsCell) {
+  Frame f;
+  f.species = {"O", "H"};
+  f.positions = {{0.1, 0.2, 0.3}, {1.0 / 3.0, 2, 3}};
+  f.cell = Cell{{{4.5, 0, 0}, {1.0 / 7.0, 3.25, 0}, {-0.5, 0.1, 5e1}}};
+  f.pbc = {true, false, true};
+  f.info = {{"energy", "-1.5"}};
+  Frame molecule_in_box = f;
+  molecule_in_box.pbc = {false, false, false};
+  const std::vector<Frame> back = round_trip({f, molecule_in_box, Frame()});
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_TRUE(same_frames(back, {f, molecule_in_box, Frame()}));
+  std::ostringstream out;
+  Frame cubic;
+  cubic.species = {"H"};
+  cubic.positions = {{0, 0, 0}};
+  cubic.cell = Cell{{{2, 0, 0}, {0, 3, 0}, {0, 0, 4}}};
+  cubic.pbc = {true, true, false};
+  write_extxyz(out, cubic);
+  EXPECT_EQ(out.str(),
+            "1\nLattice=\"2 0 0 0 3 0 0 0 4\" pbc=\"T T F\" Properties=species:S:1:pos:R:3\n"
+            "H 0 0 0\n");
+}
+
 TEST(ExtxyzWriter, WritesReadableText) {
   Frame f;
   f.species = {"H"};
@@ -350,6 +422,12 @@ TEST(ExtxyzWriter, RejectsInconsistentFrames) {
   expect_reject([](Frame& f) { f.info["a b"] = "1"; }, "info key");
   expect_reject([](Frame& f) { f.info["Properties"] = "x"; }, "info key");
   expect_reject([](Frame& f) { f.info["a"] = "1\n2"; }, "line break");
+  expect_reject([](Frame& f) { f.info["Lattice"] = "1 0 0 0 1 0 0 0 1"; }, "reserved");
+  expect_reject([](Frame& f) { f.info["pbc"] = "T T T"; }, "reserved");
+  expect_reject([](Frame& f) { f.pbc = {false, true, false}; }, "no cell");
+  expect_reject([](Frame& f) { f.cell = Cell{{{1, 0, 0}, {0, 1, 0}, {0, 0, -1}}}; }, "left-handed");
+  expect_reject([](Frame& f) { f.cell = Cell{{{1, 0, 0}, {2, 0, 0}, {0, 0, 1}}}; }, "singular");
+  expect_reject([](Frame& f) { f.cell = Cell{{{1, 0, 0}, {0, NAN, 0}, {0, 0, 1}}}; }, "finite");
   expect_reject([](Frame& f) { f.atom_properties = {{"pos", 'R', 1, {"1", "2"}}}; }, "reserved");
   expect_reject([](Frame& f) { f.atom_properties = {{"q", 'R', 1, {"1"}}}; }, "values");
   expect_reject([](Frame& f) { f.atom_properties = {{"q", 'X', 1, {"1", "2"}}}; }, "type");

@@ -6,6 +6,9 @@
 // bracketed [..] / {..}); then one line per atom with the columns Properties announces. Types
 // are S (string), R (real), I (integer) and L (logical T/F). `species:S:1` and `pos:R:3` are
 // required, `forces:R:3` is optional, other per-atom properties are kept as text.
+// `Lattice="ax ay az bx by bz cx cy cz"` and `pbc="T T F"` become Frame::cell and Frame::pbc
+// (ASE's reading: rows a, b, c; pbc 1 or 3 logicals; a Lattice without pbc is periodic in all
+// three directions; pbc without a Lattice must be all F).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -27,6 +30,16 @@ struct AtomProperty {
   std::vector<std::string> values;  // num_atoms * columns, atom-major, as written in the file
 };
 
+// A periodic cell: rows are the lattice vectors a, b, c (Angstrom), as ASE's Atoms.cell.
+using Cell = std::array<std::array<double, 3>, 3>;
+
+// Throws se3t::Error starting with `where` unless the rows of `cell` are finite and span a
+// right-handed cell, (a x b) . c > 0, not degenerate (volume > 1e-9 |a| |b| |c|).
+void check_cell(const Cell& cell, const std::string& where);
+
+// (a x b) . c: the cell's volume, negative for a left-handed cell.
+double cell_determinant(const Cell& cell);
+
 // One molecule / configuration.
 struct Frame {
   std::vector<std::string> species;              // element symbols
@@ -34,8 +47,12 @@ struct Frame {
   std::vector<std::array<double, 3>> forces;     // empty when the file has none
   std::map<std::string, std::string> info;       // frame key=value pairs, quotes removed
   std::vector<AtomProperty> atom_properties;     // other per-atom columns, in file order
+  std::optional<Cell> cell;                      // from Lattice=...; nullopt when absent
+  std::array<bool, 3> pbc{false, false, false};  // periodic along a, b, c; all false without cell
 
   std::size_t size() const { return species.size(); }
+  // Whether a cell is set and periodic in at least one direction.
+  bool periodic() const { return cell.has_value() && (pbc[0] || pbc[1] || pbc[2]); }
   bool has_forces() const { return !forces.empty(); }
 
   // info[key] as a number; nullopt when the key is absent. Throws se3t::Error when the value
@@ -72,10 +89,11 @@ class ExtxyzReader {
 std::vector<Frame> read_extxyz(const std::string& path);
 std::vector<Frame> read_extxyz(std::istream& in, const std::string& source_name);
 
-// Writes one frame: Properties from what is present (species, pos, forces if any, then
-// atom_properties), info sorted by key, values quoted when needed, reals printed in the shortest
-// form that reads back to the same double. Throws se3t::Error for an inconsistent frame
-// (sizes, non-finite reals, keys or species that cannot be written).
+// Writes one frame: Lattice and pbc when a cell is set, Properties from what is present
+// (species, pos, forces if any, then atom_properties), info sorted by key, values quoted when
+// needed, reals printed in the shortest form that reads back to the same double. Throws se3t::Error
+// for an inconsistent frame (sizes, non-finite reals, keys or species that cannot be written, info
+// keys Lattice or pbc, a bad cell, pbc without a cell).
 void write_extxyz(std::ostream& out, const Frame& frame);
 void write_extxyz(const std::string& path, const std::vector<Frame>& frames);
 
