@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 
@@ -59,6 +61,23 @@ void GraphBatch::validate() const {
   const int64_t e = src.size(0);
   SE3T_CHECK(dst.size(0) == e, "GraphBatch.dst: expected as many entries as GraphBatch.src (", e,
              "), got ", describe(dst));
+  SE3T_CHECK(cell.defined() == edge_image.defined(), "GraphBatch.cell / edge_image: cell is ",
+             cell.defined() ? "defined" : "undefined", " but edge_image is ",
+             edge_image.defined() ? "defined" : "undefined",
+             " (a periodic graph needs both, a non-periodic one neither)");
+  if (cell.defined()) {
+    check_floating(cell, "GraphBatch.cell");
+    check_shape(cell, {num_graphs, 3, 3}, "GraphBatch.cell");
+    check_device(cell, pos, "GraphBatch.cell");
+    SE3T_CHECK(cell.scalar_type() == pos.scalar_type(),
+               "GraphBatch.cell: expected the dtype of pos (", pos.scalar_type(), "), got ",
+               describe(cell));
+    check_finite(cell, "GraphBatch.cell");
+    SE3T_CHECK(edge_image.scalar_type() == at::kLong,
+               "GraphBatch.edge_image: expected int64 image indices, got ", describe(edge_image));
+    check_shape(edge_image, {e, 3}, "GraphBatch.edge_image");
+    check_device(edge_image, pos, "GraphBatch.edge_image");
+  }
   if (e > 0) {
     auto check_range = [&](const at::Tensor& t, const char* name) {
       const int64_t bad = first_true(t.lt(0).logical_or(t.ge(n)));
@@ -67,9 +86,15 @@ void GraphBatch::validate() const {
     };
     check_range(src, "GraphBatch.src");
     check_range(dst, "GraphBatch.dst");
-    const int64_t self = first_true(src.eq(dst));
+    at::Tensor self_edges = src.eq(dst);
+    // In a periodic graph a node neighbours its own images; only the zero image is a self-edge.
+    if (edge_image.defined()) {
+      self_edges = self_edges.logical_and(edge_image.eq(0).all(1));
+    }
+    const int64_t self = first_true(self_edges);
     SE3T_CHECK(self < 0, "GraphBatch.src/dst: self-edges are not allowed, but edge ", self,
-               " joins node ", src[self].item<int64_t>(), " to itself");
+               " joins node ", src[self].item<int64_t>(), " to itself",
+               edge_image.defined() ? " (with a zero edge_image)" : "");
     const at::Tensor gs = graph_id.index_select(0, src);
     const at::Tensor gd = graph_id.index_select(0, dst);
     const int64_t cross = first_true(gs.ne(gd));
@@ -87,7 +112,12 @@ void GraphBatch::validate() const {
 }
 
 at::Tensor GraphBatch::relative_positions() const {
-  return pos.index_select(0, src) - pos.index_select(0, dst);
+  at::Tensor x = pos.index_select(0, src) - pos.index_select(0, dst);
+  if (!cell.defined()) return x;
+  // n . cell[g] = sum_k n_k (row k of the cell), one [1, 3] x [3, 3] product per edge.
+  const at::Tensor edge_cell = cell.index_select(0, graph_id.index_select(0, dst));  // [E, 3, 3]
+  const at::Tensor n = edge_image.to(cell.scalar_type()).unsqueeze(1);               // [E, 1, 3]
+  return x + at::bmm(n, edge_cell).squeeze(1);
 }
 
 at::Tensor GraphBatch::graph_sizes() const {
@@ -111,6 +141,8 @@ GraphBatch GraphBatch::to(const at::TensorOptions& options) const {
   out.graph_id = convert(graph_id, false);
   out.num_graphs = num_graphs;
   out.edge_attr = convert(edge_attr, true);
+  out.cell = convert(cell, true);
+  out.edge_image = convert(edge_image, false);
   return out;
 }
 
@@ -118,7 +150,9 @@ GraphBatch concat_graphs(const std::vector<GraphBatch>& graphs) {
   SE3T_CHECK(!graphs.empty(), "concat_graphs: expected at least one graph batch, got none");
   const GraphBatch& first = graphs.front();
   const bool with_attr = first.edge_attr.defined();
-  std::vector<at::Tensor> pos, src, dst, gid, attr;
+  const bool periodic =
+      std::any_of(graphs.begin(), graphs.end(), [](const GraphBatch& g) { return g.periodic(); });
+  std::vector<at::Tensor> pos, src, dst, gid, attr, cell, image;
   int64_t node_offset = 0;
   int64_t graph_offset = 0;
   for (size_t b = 0; b < graphs.size(); ++b) {
@@ -139,6 +173,10 @@ GraphBatch concat_graphs(const std::vector<GraphBatch>& graphs) {
                  ", expected the width and dtype of batch 0 (", describe(first.edge_attr), ")");
       attr.push_back(g.edge_attr);
     }
+    if (periodic) {
+      cell.push_back(g.periodic() ? g.cell : at::zeros({g.num_graphs, 3, 3}, g.pos.options()));
+      image.push_back(g.periodic() ? g.edge_image : at::zeros({g.num_edges(), 3}, g.src.options()));
+    }
     pos.push_back(g.pos);
     src.push_back(g.src + node_offset);
     dst.push_back(g.dst + node_offset);
@@ -153,6 +191,10 @@ GraphBatch concat_graphs(const std::vector<GraphBatch>& graphs) {
   out.graph_id = at::cat(gid, 0);
   out.num_graphs = graph_offset;
   if (with_attr) out.edge_attr = at::cat(attr, 0);
+  if (periodic) {
+    out.cell = at::cat(cell, 0);
+    out.edge_image = at::cat(image, 0);
+  }
   return out;
 }
 

@@ -196,5 +196,103 @@ TEST(ConcatGraphs, RejectsMismatchedInputs) {
   expect_error([&] { concat_graphs({}); }, {"concat_graphs"});
 }
 
+// small_batch() made periodic: graph 0 a triclinic cell, graph 1 a cubic one; edge 2 (0 -> 1)
+// from the image (1, 0, -1), edge 3 a node's own image (0, 1, 0), the rest image 0.
+GraphBatch periodic_batch() {
+  GraphBatch g = small_batch();
+  g.cell = at::tensor({3.0, 0.0, 0.0, 1.0, 4.0, 0.0, -0.5, 0.5, 5.0, 2.0, 0.0, 0.0, 0.0, 2.0, 0.0,
+                       0.0, 0.0, 2.0},
+                      at::kDouble)
+               .reshape({2, 3, 3});
+  g.dst[3] = 4;
+  g.src[3] = 4;
+  g.edge_image = at::zeros({5, 3}, at::kLong);
+  g.edge_image[2][0] = 1;
+  g.edge_image[2][2] = -1;
+  g.edge_image[3][1] = 1;
+  return g;
+}
+
+TEST(GraphBatch, PeriodicRelativePositionsAddTheImageShift) {
+  const GraphBatch g = periodic_batch();
+  EXPECT_NO_THROW(g.validate());
+  EXPECT_TRUE(g.periodic());
+  const at::Tensor x = g.relative_positions();
+  // Edge 2: x_0 + a - c - x_1 with a = (3, 0, 0), c = (-0.5, 0.5, 5); x_0 - x_1 = (-3, -3, -3).
+  EXPECT_TRUE(at::allclose(x[2], at::tensor({0.5, -3.5, -8.0}, at::kDouble), 0, 1e-15));
+  // Edge 3: node 4 and its own image one b = (0, 2, 0) away.
+  EXPECT_TRUE(at::allclose(x[3], at::tensor({0.0, 2.0, 0.0}, at::kDouble), 0, 1e-15));
+  EXPECT_TRUE(at::equal(x[0], small_batch().relative_positions()[0]));
+}
+
+TEST(GraphBatch, PeriodicRelativePositionsDifferentiateInCellAndPos) {
+  // d x_e / d cell[g][k][c] = n_e[k] for the edges of graph g, so for a weight w [E, 3] the
+  // gradient of sum(w * x) with respect to cell[g] is sum_e n_e w_e^T over g's edges.
+  GraphBatch g = periodic_batch();
+  g.cell = g.cell.clone().requires_grad_(true);
+  g.pos = g.pos.clone().requires_grad_(true);
+  const at::Tensor w = at::arange(15, at::kDouble).reshape({5, 3}) - 7;
+  (g.relative_positions() * w).sum().backward();
+  at::Tensor expected = at::zeros({2, 3, 3}, at::kDouble);
+  const at::Tensor n = g.edge_image.to(at::kDouble);
+  for (int64_t e = 0; e < 5; ++e) {
+    const int64_t graph = g.graph_id[g.dst[e].item<int64_t>()].item<int64_t>();
+    expected[graph] += at::outer(n[e], w[e]);
+  }
+  EXPECT_TRUE(at::allclose(g.cell.grad(), expected, 0, 1e-12));
+  // Positions: +w at the source, -w at the destination.
+  const at::Tensor expected_pos =
+      at::zeros({5, 3}, at::kDouble).index_add(0, g.src, w).index_add(0, g.dst, -w);
+  EXPECT_TRUE(at::allclose(g.pos.grad(), expected_pos, 0, 1e-12));
+}
+
+TEST(GraphBatch, PeriodicValidation) {
+  GraphBatch g = periodic_batch();
+  g.edge_image[3][1] = 0;  // node 4 to itself with a zero image
+  expect_error([&] { g.validate(); }, {"GraphBatch.src/dst", "self-edges", "edge 3"});
+  g = periodic_batch();
+  g.edge_image = at::Tensor();
+  expect_error([&] { g.validate(); }, {"GraphBatch.cell / edge_image", "undefined"});
+  g = periodic_batch();
+  g.cell = at::Tensor();
+  expect_error([&] { g.validate(); }, {"GraphBatch.cell / edge_image"});
+  g = periodic_batch();
+  g.cell = g.cell.slice(0, 0, 1);
+  expect_error([&] { g.validate(); }, {"GraphBatch.cell"});
+  g = periodic_batch();
+  g.cell = g.cell.to(at::kFloat);
+  expect_error([&] { g.validate(); }, {"GraphBatch.cell", "dtype of pos"});
+  g = periodic_batch();
+  g.cell[1][2][2] = NAN;
+  expect_error([&] { g.validate(); }, {"GraphBatch.cell"});
+  g = periodic_batch();
+  g.edge_image = g.edge_image.to(at::kDouble);
+  expect_error([&] { g.validate(); }, {"GraphBatch.edge_image", "int64"});
+  g = periodic_batch();
+  g.edge_image = g.edge_image.slice(0, 0, 4);
+  expect_error([&] { g.validate(); }, {"GraphBatch.edge_image"});
+}
+
+TEST(GraphBatch, PeriodicToAndConcat) {
+  const GraphBatch p = periodic_batch();
+  const GraphBatch f = p.to(at::TensorOptions().dtype(at::kFloat));
+  EXPECT_EQ(f.cell.scalar_type(), at::kFloat);
+  EXPECT_EQ(f.edge_image.scalar_type(), at::kLong);
+  EXPECT_NO_THROW(f.validate());
+  // A molecule between two crystals: zero cell and zero images for it, shifts kept for them.
+  const GraphBatch c = concat_graphs({p, small_batch(), p});
+  EXPECT_NO_THROW(c.validate());
+  ASSERT_EQ(c.cell.sizes(), (at::IntArrayRef{6, 3, 3}));
+  EXPECT_TRUE(at::equal(c.cell.slice(0, 0, 2), p.cell));
+  EXPECT_EQ(c.cell.slice(0, 2, 4).abs().sum().item<double>(), 0.0);
+  EXPECT_TRUE(at::equal(c.cell.slice(0, 4, 6), p.cell));
+  EXPECT_TRUE(at::equal(c.edge_image.slice(0, 10, 15), p.edge_image));
+  EXPECT_EQ(c.edge_image.slice(0, 5, 10).abs().sum().item<int64_t>(), 0);
+  const at::Tensor x = c.relative_positions();
+  EXPECT_TRUE(at::allclose(x.slice(0, 0, 5), p.relative_positions(), 0, 0));
+  EXPECT_TRUE(at::allclose(x.slice(0, 5, 10), small_batch().relative_positions(), 0, 0));
+  EXPECT_TRUE(at::allclose(x.slice(0, 10, 15), p.relative_positions(), 0, 0));
+}
+
 }  // namespace
 }  // namespace se3t
