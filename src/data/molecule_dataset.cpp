@@ -13,6 +13,7 @@
 #include "se3t/data/elements.h"
 #include "se3t/data/qm9_xyz.h"
 #include "se3t/graph/neighbourhood.h"
+#include "se3t/graph/periodic_radius_graph.h"
 #include "se3t/util/check.h"
 #include "se3t/util/fields.h"
 #include "se3t/util/random.h"
@@ -33,6 +34,8 @@ std::vector<Molecule> molecules_from_frames(const std::vector<Frame>& frames,
     m.numbers = atomic_numbers(f);
     m.positions = f.positions;
     m.forces = f.forces;
+    m.cell = f.cell;
+    m.pbc = f.pbc;
     const auto name = f.info.find("name");
     m.name = name != f.info.end() ? name->second : "#" + std::to_string(i);
     m.energy = std::numeric_limits<double>::quiet_NaN();
@@ -251,6 +254,19 @@ MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
   MoleculeTargets targets = molecule_targets(molecules, indices);  // checks the indices
   const int64_t n = targets.num_atoms;
   const int64_t g = static_cast<int64_t>(indices.size()), k = vocab.size();
+  bool periodic = false;
+  for (int64_t i : indices) {
+    const Molecule& m = molecules[i];
+    if (!m.periodic()) continue;
+    SE3T_CHECK(cutoff > 0.0, "make_molecule_batch: molecule ", m.name,
+               " is periodic (Lattice and pbc), which needs a radius graph: set a cutoff > 0 (",
+               "[data] cutoff), fully connected graphs have no images");
+    periodic = true;
+  }
+  at::Tensor cell = periodic ? at::zeros({g, 3, 3}, at::kDouble) : at::Tensor();
+  at::Tensor pbc = periodic ? at::zeros({g, 3}, at::kBool) : at::Tensor();
+  double* cell_data = periodic ? cell.data_ptr<double>() : nullptr;
+  bool* pbc_data = periodic ? pbc.data_ptr<bool>() : nullptr;
   at::Tensor pos = at::empty({n, 3}, at::kDouble), gid = at::empty({n}, at::kLong);
   at::Tensor one_hot = at::zeros({n, k}, at::kDouble), counts = at::zeros({g, k}, at::kDouble);
   auto pa = pos.accessor<double, 2>();
@@ -263,11 +279,19 @@ MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
     // Each molecule centred in float64 before the cast to the model's dtype: the model sees
     // only x_j - x_i, which a float32 cast of coordinates far from the origin (1e4 A) would
     // round away. Energies are translation invariant, so forces are unchanged.
+    // A periodic one keeps its coordinates: they place the atoms in the cell.
     double centre[3] = {0.0, 0.0, 0.0};
-    for (int64_t a = 0; a < m.size(); ++a) {
-      for (int d = 0; d < 3; ++d) centre[d] += m.positions[a][d];
+    if (m.periodic()) {
+      for (int r = 0; r < 3; ++r) {
+        for (int d = 0; d < 3; ++d) cell_data[(j * 3 + r) * 3 + d] = (*m.cell)[r][d];
+        pbc_data[j * 3 + r] = m.pbc[r];
+      }
+    } else {
+      for (int64_t a = 0; a < m.size(); ++a) {
+        for (int d = 0; d < 3; ++d) centre[d] += m.positions[a][d];
+      }
+      for (int d = 0; d < 3; ++d) centre[d] /= static_cast<double>(std::max<int64_t>(m.size(), 1));
     }
-    for (int d = 0; d < 3; ++d) centre[d] /= static_cast<double>(std::max<int64_t>(m.size(), 1));
     for (int64_t a = 0; a < m.size(); ++a, ++row) {
       const int64_t c = vocab.index(m.numbers[a]);
       oa[row][c] = 1.0;
@@ -278,7 +302,11 @@ MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
   }
   MoleculeBatch b;
   const at::Tensor p = pos.to(dtype);
-  b.graph = cutoff > 0.0 ? radius_graph(p, gid, g, cutoff) : fully_connected_graph(p, gid, g);
+  if (periodic) {
+    b.graph = periodic_radius_graph(p, gid, g, cell, pbc, cutoff);
+  } else {
+    b.graph = cutoff > 0.0 ? radius_graph(p, gid, g, cutoff) : fully_connected_graph(p, gid, g);
+  }
   b.one_hot = one_hot.to(dtype);
   b.counts = counts;
   b.energy = std::move(targets.energy);

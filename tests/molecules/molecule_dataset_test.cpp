@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <sstream>
 
 #include "common/testing.h"
 #include "se3t/data/molecule_dataset.h"
+#include "se3t/graph/periodic_radius_graph.h"
 #include "se3t/util/check.h"
 
 namespace se3t {
@@ -171,6 +173,54 @@ TEST(MoleculeBatch, FullyConnectedAndRadius) {
   const MoleculeBatch f = make_molecule_batch(mols, {1}, vocab, 0.0, at::kDouble);
   ASSERT_TRUE(f.forces.defined());
   EXPECT_EQ(f.forces[1][2].item<double>(), 6.0);
+}
+
+TEST(MoleculeBatch, PeriodicFramesGetThePeriodicGraph) {
+  // A two-atom crystal (cell thinner than 2 r along a) read from extended XYZ, batched with a
+  // molecule: the crystal keeps its coordinates and cell, the molecule is centred, zero cell.
+  std::istringstream in(
+      "2\nLattice=\"2.5 0 0 0.5 4 0 0 0.3 4.5\" pbc=\"T T F\" Properties=species:S:1:pos:R:3 "
+      "energy=-3\nO 0.1 0.2 0.3\nH 1.0 0.4 0.9\n");
+  std::vector<Molecule> mols = molecules_from_frames(read_extxyz(in, "crystal"), "energy", "t");
+  ASSERT_TRUE(mols[0].periodic());
+  mols.push_back(make_molecule({8, 1}, -2.0));
+  const ElementVocabulary vocab = ElementVocabulary::of(mols);
+  const double cutoff = 3.0;
+  const MoleculeBatch b = make_molecule_batch(mols, {1, 0}, vocab, cutoff, at::kDouble);
+  ASSERT_TRUE(b.graph.periodic());
+  EXPECT_NO_THROW(b.graph.validate());
+  const at::Tensor cell =
+      at::tensor({2.5, 0.0, 0.0, 0.5, 4.0, 0.0, 0.0, 0.3, 4.5}, at::kDouble).view({3, 3});
+  EXPECT_TRUE(at::equal(b.graph.cell[1], cell));
+  EXPECT_EQ(b.graph.cell[0].abs().sum().item<double>(), 0.0);
+  const at::Tensor crystal = at::tensor({0.1, 0.2, 0.3, 1.0, 0.4, 0.9}, at::kDouble).view({2, 3});
+  EXPECT_TRUE(at::equal(b.graph.pos.slice(0, 2, 4), crystal));  // not centred
+  EXPECT_NEAR(b.graph.pos.slice(0, 0, 2).sum(0).abs().max().item<double>(), 0.0, 1e-15);
+  // The crystal's edges are those of the periodic builder on its own (nodes offset by 2).
+  const GraphBatch alone =
+      periodic_radius_graph(crystal, at::zeros({2}, at::kLong), 1, cell.unsqueeze(0),
+                            at::tensor({1, 1, 0}).to(at::kBool).view({1, 3}), cutoff);
+  ASSERT_GT(alone.num_edges(), 2);  // images of the atoms themselves along a
+  const at::Tensor in_crystal = b.graph.dst >= 2;
+  EXPECT_TRUE(at::equal(b.graph.src.masked_select(in_crystal) - 2, alone.src));
+  EXPECT_TRUE(at::equal(b.graph.dst.masked_select(in_crystal) - 2, alone.dst));
+  EXPECT_TRUE(at::equal(b.graph.edge_image.index_select(0, in_crystal.nonzero().squeeze(1)),
+                        alone.edge_image));
+  // The molecule's edges have no image; it alone gives the non-periodic graph as before.
+  EXPECT_EQ(b.graph.edge_image.index_select(0, (~in_crystal).nonzero().squeeze(1))
+                .abs()
+                .sum()
+                .item<int64_t>(),
+            0);
+  EXPECT_FALSE(make_molecule_batch(mols, {1}, vocab, cutoff, at::kDouble).graph.periodic());
+  // Fully connected graphs have no images.
+  try {
+    make_molecule_batch(mols, {0}, vocab, 0.0, at::kDouble);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("periodic"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cutoff"), std::string::npos) << e.what();
+  }
 }
 
 TEST(LoadMolecules, Qm7FileAndErrors) {

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,12 @@ struct Molecule {
   double energy = 0.0;                           // the target (NaN when the file has none)
   std::vector<std::array<double, 3>> forces;     // empty when absent
   std::string name;                              // the frame's `name` info, or "#<index>"
+  std::optional<Cell> cell;                      // rows a, b, c (Frame::cell)
+  std::array<bool, 3> pbc{false, false, false};  // periodic along a, b, c (Frame::pbc)
 
   int64_t size() const { return static_cast<int64_t>(numbers.size()); }
   bool has_forces() const { return !forces.empty(); }
+  bool periodic() const { return cell.has_value() && (pbc[0] || pbc[1] || pbc[2]); }
 };
 
 // Molecules from frames: energy from info[energy_key] (required unless energy_key is empty),
@@ -105,7 +109,10 @@ struct MoleculeBatch {
   std::vector<int64_t> indices;  // which molecules, in order
 };
 
-// cutoff <= 0: fully connected per molecule; else radius graph with |x_ij| < cutoff.
+// cutoff <= 0: fully connected per molecule; else radius graph with |x_ij| < cutoff. A batch
+// holding a periodic molecule is a periodic graph (periodic_radius_graph: every image within
+// the cutoff; the others get a zero cell) and needs cutoff > 0. Molecules are centred before
+// the cast to dtype, periodic ones are not (their images follow from the cell).
 MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
                                   const std::vector<int64_t>& indices,
                                   const ElementVocabulary& vocab, double cutoff,
