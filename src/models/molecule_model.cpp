@@ -123,7 +123,8 @@ MoleculeBatch MoleculeModelImpl::batch(const std::vector<Molecule>& molecules,
   return make_molecule_batch(molecules, indices, vocab_, options_.cutoff, dtype());
 }
 
-at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::Tensor& pos) {
+at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::Tensor& pos,
+                                         const at::Tensor& cell) {
   const at::ScalarType t = dtype();
   SE3T_CHECK(
       batch.one_hot.defined() && batch.one_hot.dim() == 2 && batch.one_hot.size(1) == vocab_.size(),
@@ -131,6 +132,11 @@ at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::T
       ")");
   GraphBatch g = batch.graph;
   g.pos = pos;
+  if (cell.defined()) {
+    g.cell = cell;
+  } else if (g.cell.defined()) {
+    g.cell = g.cell.to(pos.scalar_type());
+  }
   if (options_.radial_basis > 0) {
     // From pos itself, so that dE/dx includes the path through the expansion.
     const at::Tensor x = g.relative_positions();

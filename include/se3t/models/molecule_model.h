@@ -85,9 +85,12 @@ class MoleculeModelImpl : public torch::nn::Module {
 
   SE3Transformer& network() { return network_; }
 
- private:
-  at::Tensor forward_at(const MoleculeBatch& batch, const at::Tensor& pos);
+  // y as forward() at other positions [N, 3] (and, for a periodic batch, cells [G, 3, 3]) in
+  // the module's dtype, on the batch's edges: what forces and stress differentiate.
+  at::Tensor forward_at(const MoleculeBatch& batch, const at::Tensor& pos,
+                        const at::Tensor& cell = at::Tensor());
 
+ private:
   MoleculeModelOptions options_;
   EnergyStats stats_;
   ElementVocabulary vocab_;
