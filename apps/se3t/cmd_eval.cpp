@@ -94,8 +94,9 @@ void add_eval_command(CLI::App& app) {
       "file and the seeded split of [data]; --data replaces [data].file) and --checkpoint the\n"
       "model (checkpoint.pt or best_model.pt). Several --checkpoint files are evaluated as an\n"
       "ensemble: the mean of their predictions, energy_std the members' mean spread. Prints\n"
-      "energy_mae and energy_rmse (and force_mae, force_rmse when the config trains on forces)\n"
-      "in the data's units.\n"
+      "energy_mae and energy_rmse (and force_mae, force_rmse when the config trains on forces;\n"
+      "stress_mae, stress_rmse per Voigt component when every frame has a stress) in the data's\n"
+      "units.\n"
       "\n"
       "--nproc N shares the batches among N local processes (or the torchrun variables make\n"
       "this one rank of a job); the metrics are those of one process, bit for bit.");

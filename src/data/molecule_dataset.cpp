@@ -22,6 +22,40 @@
 namespace se3t {
 namespace fs = std::filesystem;
 
+namespace {
+
+// info["stress"]: 9 values (a symmetric 3x3 matrix, as ASE writes its stress) or 6 (Voigt
+// xx, yy, zz, yz, xz, xy), in Voigt order.
+std::array<double, 6> parse_stress(const std::string& text, const std::string& where) {
+  std::vector<double> v;
+  std::istringstream in(text);
+  std::string token;
+  while (in >> token) {
+    double x = 0;
+    SE3T_CHECK(parse_real(token, x), where, ": stress value '", token,
+               "' is not a finite real number");
+    v.push_back(x);
+  }
+  SE3T_CHECK(v.size() == 9 || v.size() == 6, where, ": stress has ", v.size(),
+             " values, expected 9 (3x3) or 6 (Voigt xx yy zz yz xz xy)");
+  if (v.size() == 6) return {v[0], v[1], v[2], v[3], v[4], v[5]};
+  const auto m = [&](int i, int j) { return v[3 * i + j]; };
+  double largest = 0;
+  for (double x : v) largest = std::max(largest, std::abs(x));
+  const double tol = 1e-6 * largest;  // ASE writes the symmetric matrix; allow print rounding
+  SE3T_CHECK(std::abs(m(0, 1) - m(1, 0)) <= tol && std::abs(m(0, 2) - m(2, 0)) <= tol &&
+                 std::abs(m(1, 2) - m(2, 1)) <= tol,
+             where, ": the 3x3 stress is not symmetric");
+  return {m(0, 0),
+          m(1, 1),
+          m(2, 2),
+          0.5 * (m(1, 2) + m(2, 1)),
+          0.5 * (m(0, 2) + m(2, 0)),
+          0.5 * (m(0, 1) + m(1, 0))};
+}
+
+}  // namespace
+
 std::vector<Molecule> molecules_from_frames(const std::vector<Frame>& frames,
                                             const std::string& energy_key,
                                             const std::string& source) {
@@ -46,6 +80,14 @@ std::vector<Molecule> molecules_from_frames(const std::vector<Frame>& frames,
       SE3T_CHECK(std::isfinite(*e), source, ": frame ", i + 1, " (", m.name, "): '", energy_key,
                  "' is not finite");
       m.energy = *e;
+    }
+    const auto stress = f.info.find("stress");
+    if (stress != f.info.end()) {
+      const std::string where = source + ": frame " + std::to_string(i + 1) + " (" + m.name + ")";
+      SE3T_CHECK(m.periodic(), where,
+                 " has a stress but no periodic cell (Lattice=... with pbc): a stress is the "
+                 "derivative of the energy under a strain of the cell");
+      m.stress = parse_stress(stress->second, where);
     }
     out.push_back(std::move(m));
   }
@@ -223,16 +265,25 @@ MoleculeTargets molecule_targets(const std::vector<Molecule>& molecules,
                                  const std::vector<int64_t>& indices) {
   SE3T_CHECK(!indices.empty(), "make_molecule_batch: empty batch");
   MoleculeTargets t;
-  bool forces = true;
+  bool forces = true, stress = true;
   for (int64_t i : indices) {
     SE3T_CHECK(i >= 0 && i < static_cast<int64_t>(molecules.size()), "make_molecule_batch: index ",
                i, " out of range");
     t.num_atoms += molecules[i].size();
     forces = forces && molecules[i].has_forces();
+    stress = stress && molecules[i].stress.has_value();
   }
   const int64_t g = static_cast<int64_t>(indices.size());
   t.energy = at::empty({g}, at::kDouble);
   if (forces) t.forces = at::empty({t.num_atoms, 3}, at::kDouble);
+  if (stress) {
+    t.stress = at::empty({g, 6}, at::kDouble);
+    double* sp = t.stress.data_ptr<double>();
+    for (int64_t j = 0; j < g; ++j) {
+      std::copy(molecules[indices[j]].stress->begin(), molecules[indices[j]].stress->end(),
+                sp + 6 * j);
+    }
+  }
   auto ea = t.energy.accessor<double, 1>();
   double* fa = forces ? t.forces.data_ptr<double>() : nullptr;
   int64_t row = 0;
@@ -311,6 +362,7 @@ MoleculeBatch make_molecule_batch(const std::vector<Molecule>& molecules,
   b.counts = counts;
   b.energy = std::move(targets.energy);
   b.forces = std::move(targets.forces);
+  b.stress = std::move(targets.stress);
   b.indices = indices;
   return b;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "se3t/models/stress.h"
 #include "se3t/util/check.h"
 #include "se3t/util/text.h"
 
@@ -21,16 +22,21 @@ MoleculeEnsemble::MoleculeEnsemble(std::vector<MoleculeModel> members)
 
 EnsemblePrediction MoleculeEnsemble::predict(const std::vector<Molecule>& molecules,
                                              const std::vector<int64_t>& indices, bool forces,
-                                             const std::string& source) const {
+                                             const std::string& source, bool stress) const {
   SE3T_CHECK(!indices.empty(), "MoleculeEnsemble: no molecules to predict (", source, ")");
   std::vector<at::Tensor> energies;
-  at::Tensor force_sum;
+  at::Tensor force_sum, stress_sum;
   for (MoleculeModel member : members_) {  // a handle copy: prediction switches to eval mode
     MoleculeModelImpl& model = *member;
     const bool was_training = model.is_training();
     model.eval();
     const MoleculeBatch b = model.batch(molecules, indices);
-    if (forces) {
+    if (stress && b.graph.periodic()) {
+      const EnergyForcesStress efs = energy_forces_stress(model, b, /*create_graph=*/false);
+      energies.push_back(efs.energy.detach());
+      force_sum = force_sum.defined() ? force_sum + efs.forces.detach() : efs.forces.detach();
+      stress_sum = stress_sum.defined() ? stress_sum + efs.stress.detach() : efs.stress.detach();
+    } else if (forces || stress) {
       const EnergyForces ef = model.energy_and_forces(b, /*create_graph=*/false);
       energies.push_back(ef.energy.detach());
       force_sum = force_sum.defined() ? force_sum + ef.forces.detach() : ef.forces.detach();
@@ -45,7 +51,13 @@ EnsemblePrediction MoleculeEnsemble::predict(const std::vector<Molecule>& molecu
   out.energy = e.mean(0);
   // Population standard deviation: the spread of these members, not an estimate for others.
   out.energy_std = size() > 1 ? e.std(0, /*unbiased=*/false) : at::zeros_like(out.energy);
-  if (forces) out.forces = force_sum / static_cast<double>(size());
+  if (forces || stress) out.forces = force_sum / static_cast<double>(size());
+  if (stress) {
+    // A batch without a periodic frame has zero stress rows, as energy_forces_stress gives.
+    out.stress = stress_sum.defined()
+                     ? stress_sum / static_cast<double>(size())
+                     : at::zeros({static_cast<int64_t>(indices.size()), 6}, at::kDouble);
+  }
   return out;
 }
 
@@ -71,12 +83,14 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
     }
     return idx;
   };
-  // A batch's row: its energies, their spreads, then (with forces) its atoms' forces.
+  // A batch's row: its energies, their spreads, then (with forces) its atoms' forces and its
+  // frames' stresses.
   const BatchRow row = [&](int64_t batch) {
     const std::vector<int64_t> idx = batch_indices(batch);
-    const EnsemblePrediction p = ensemble.predict(mols, idx, forces, source);
+    const EnsemblePrediction p = ensemble.predict(mols, idx, forces, source, forces);
     std::vector<double> r;
-    for (const at::Tensor& t : {p.energy, p.energy_std, forces ? p.forces : at::Tensor()}) {
+    for (const at::Tensor& t :
+         {p.energy, p.energy_std, forces ? p.forces : at::Tensor(), p.stress}) {
       if (!t.defined()) continue;
       const at::Tensor c = t.to(at::kDouble).contiguous();
       r.insert(r.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
@@ -94,9 +108,10 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
     const double* fp = sp + g;
     int64_t atoms = 0;
     for (int64_t i : idx) atoms += static_cast<int64_t>(frames[i].size());
-    SE3T_CHECK(static_cast<int64_t>(rows[batch].size()) == 2 * g + (forces ? 3 * atoms : 0),
-               "predict: batch ", batch, " has ", rows[batch].size(), " numbers, expected ",
-               2 * g + (forces ? 3 * atoms : 0));
+    const int64_t expected = 2 * g + (forces ? 3 * atoms + 6 * g : 0);
+    SE3T_CHECK(static_cast<int64_t>(rows[batch].size()) == expected, "predict: batch ", batch,
+               " has ", rows[batch].size(), " numbers, expected ", expected);
+    const double* stress = fp + 3 * atoms;
     int64_t row = 0;
     for (size_t j = 0; j < idx.size(); ++j) {
       Frame& fr = frames[idx[j]];
@@ -123,6 +138,22 @@ std::vector<Frame> predict_frames(const MoleculeEnsemble& ensemble, std::vector<
                        ": the model predicts a non-finite force on atom ", a + 1);
             fr.forces[a][d] = fp[row * 3 + d];
           }
+        }
+        if (fr.periodic()) {
+          const double* v = stress + 6 * j;
+          for (int k = 0; k < 6; ++k) {
+            SE3T_CHECK(std::isfinite(v[k]), source, ": frame ", idx[j] + 1,
+                       ": the model predicts a non-finite stress");
+          }
+          const auto old_stress = fr.info.find("stress");
+          if (old_stress != fr.info.end() && fr.info.count("stress_ref") == 0) {
+            fr.info["stress_ref"] = old_stress->second;
+          }
+          // The symmetric 3x3 matrix from Voigt (xx, yy, zz, yz, xz, xy), row by row.
+          const int voigt[3][3] = {{0, 5, 4}, {5, 1, 3}, {4, 3, 2}};
+          std::string text;
+          for (int k = 0; k < 9; ++k) text += (k ? " " : "") + format_real(v[voigt[k / 3][k % 3]]);
+          fr.info["stress"] = text;
         }
       }
     }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "se3t/models/stress.h"
 #include "se3t/tasks/molecule_loss.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
@@ -14,8 +15,8 @@ namespace {
 
 // Sums of absolute and squared errors over batches.
 struct ErrorSums {
-  double ae = 0.0, se = 0.0, af = 0.0, sf = 0.0, loss = 0.0, spread = 0.0;
-  int64_t atoms = 0;
+  double ae = 0.0, se = 0.0, af = 0.0, sf = 0.0, loss = 0.0, spread = 0.0, as = 0.0, ss = 0.0;
+  int64_t atoms = 0, stressed = 0;  // stressed: frames with a stress error summed
 
   // Predicted energies (and forces, when defined) against the targets.
   void add(const at::Tensor& energy, const at::Tensor& forces, const at::Tensor& energy_ref,
@@ -31,12 +32,29 @@ struct ErrorSums {
     atoms += num_atoms;
   }
 
+  // Predicted stresses [G, 6] against the targets (Voigt components).
+  void add_stress(const at::Tensor& stress, const at::Tensor& stress_ref) {
+    const at::Tensor d = stress - stress_ref;
+    as += d.abs().sum().item<double>();
+    ss += d.square().sum().item<double>();
+    stressed += d.size(0);
+  }
+
   // One batch's sums as a row, and back (rows add up in the order given).
   std::vector<double> row() const {
-    return {ae, se, af, sf, loss, spread, static_cast<double>(atoms)};
+    return {ae,
+            se,
+            af,
+            sf,
+            loss,
+            spread,
+            static_cast<double>(atoms),
+            as,
+            ss,
+            static_cast<double>(stressed)};
   }
   void add_row(const std::vector<double>& r) {
-    SE3T_CHECK(r.size() == 7, "molecule metrics: a row of ", r.size(), " sums, expected 7");
+    SE3T_CHECK(r.size() == 10, "molecule metrics: a row of ", r.size(), " sums, expected 10");
     ae += r[0];
     se += r[1];
     af += r[2];
@@ -44,6 +62,9 @@ struct ErrorSums {
     loss += r[4];
     spread += r[5];
     atoms += static_cast<int64_t>(r[6]);
+    as += r[7];
+    ss += r[8];
+    stressed += static_cast<int64_t>(r[9]);
   }
 
   MoleculeMetrics metrics(int64_t n, bool forces) const {
@@ -55,6 +76,10 @@ struct ErrorSums {
     if (forces) {
       m.force_mae = af / static_cast<double>(3 * atoms);
       m.force_rmse = std::sqrt(sf / static_cast<double>(3 * atoms));
+    }
+    if (stressed > 0) {
+      m.stress_mae = as / static_cast<double>(6 * stressed);
+      m.stress_rmse = std::sqrt(ss / static_cast<double>(6 * stressed));
     }
     return m;
   }
@@ -73,6 +98,8 @@ std::string MoleculeMetrics::to_json() const {
                   ", \"energy_rmse\": " + json_number(energy_rmse) +
                   ", \"force_mae\": " + json_number(force_mae) +
                   ", \"force_rmse\": " + json_number(force_rmse) +
+                  ", \"stress_mae\": " + json_number(stress_mae) +
+                  ", \"stress_rmse\": " + json_number(stress_rmse) +
                   ", \"loss\": " + json_number(loss);
   if (!std::isnan(energy_std)) s += ", \"energy_std\": " + json_number(energy_std);
   return s + ", \"num_molecules\": " + std::to_string(num_molecules) +
@@ -97,7 +124,13 @@ std::vector<double> molecule_batch_sums(MoleculeModelImpl& model,
   const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
   const MoleculeBatch b = model.batch(molecules, idx);
   const double weight = static_cast<double>(idx.size());
-  if (forces) {
+  if (forces && loss.stress()) {
+    const EnergyForcesStress efs = energy_forces_stress(model, b, false);
+    sums.add(efs.energy, b.forces.defined() ? efs.forces : at::Tensor(), b.energy, b.forces,
+             b.graph.num_nodes());
+    sums.add_stress(efs.stress, b.stress);
+    sums.loss += molecule_loss(model, b, loss, true).item<double>() * weight;
+  } else if (forces) {
     const EnergyForces ef = model.energy_and_forces(b, false);
     sums.add(ef.energy, ef.forces, b.energy, b.forces, b.graph.num_nodes());
     sums.loss += molecule_loss(model, b, loss, true).item<double>() * weight;
@@ -135,14 +168,18 @@ MoleculeMetrics evaluate_molecules(const MoleculeEnsemble& ensemble,
                                    int64_t batch_size, const BatchRows& batch_rows) {
   const int64_t n = static_cast<int64_t>(molecules.size());
   if (n == 0) return MoleculeMetrics{};
+  // Stress metrics when every frame has a stress target.
+  const bool stress = std::all_of(molecules.begin(), molecules.end(),
+                                  [](const Molecule& m) { return m.stress.has_value(); });
   const BatchRow row = [&](int64_t batch) {
     const int64_t begin = batch * batch_size;
     const std::vector<int64_t> idx = range(begin, std::min(n, begin + batch_size));
     const MoleculeTargets t = molecule_targets(molecules, idx);
     SE3T_CHECK(!forces || t.forces.defined(), "force metrics need forces for every molecule");
-    const EnsemblePrediction p = ensemble.predict(molecules, idx, forces);
+    const EnsemblePrediction p = ensemble.predict(molecules, idx, forces, "<molecules>", stress);
     ErrorSums sums;
-    sums.add(p.energy, p.forces, t.energy, t.forces, t.num_atoms);
+    sums.add(p.energy, forces ? p.forces : at::Tensor(), t.energy, t.forces, t.num_atoms);
+    if (stress) sums.add_stress(p.stress, t.stress);
     sums.spread = p.energy_std.sum().item<double>();
     return sums.row();
   };

@@ -83,8 +83,10 @@ void MoleculeConfig::check(const std::string& where) const {
   } catch (const Error& e) {
     SE3T_CHECK(false, where, "[model]: ", e.message());
   }
-  SE3T_CHECK(loss.energy_weight > 0.0 || loss.force_weight > 0.0, where,
-             "[train].energy_weight and force_weight are both 0: nothing to train");
+  SE3T_CHECK(loss.energy_weight > 0.0 || loss.force_weight > 0.0 || loss.stress_weight > 0.0, where,
+             "[train].energy_weight, force_weight and stress_weight are all 0: nothing to train");
+  SE3T_CHECK(!loss.stress() || data.cutoff > 0.0, where,
+             "[train].stress_weight > 0 needs periodic frames, which need [data].cutoff > 0");
 }
 
 MoleculeSplits load_molecule_splits(const MoleculeDataConfig& c) {
@@ -127,6 +129,14 @@ void MoleculeTask::load_data(std::ostream*) {
       }
     }
   }
+  if (config_.loss.stress()) {
+    for (const auto* split : {&data_.train, &data_.valid, &data_.test}) {
+      for (const Molecule& m : *split) {
+        SE3T_CHECK(m.stress.has_value(), "[train].stress_weight > 0 but frame ", m.name,
+                   " has no stress (a periodic frame with stress=\"...\")");
+      }
+    }
+  }
   const ElementVocabulary vocab = ElementVocabulary::of(data_.train);
   vocab.check_known(data_.valid, "validation split");
   vocab.check_known(data_.test, "test split");
@@ -141,7 +151,8 @@ std::string MoleculeTask::describe() const {
          std::to_string(data_.valid.size()) + " valid / " + std::to_string(data_.test.size()) +
          " test, " + std::to_string(num_elements_) + " elements, residual mean " +
          format("%.4g", stats_.mean) + " std " + format("%.4g", stats_.std) +
-         (config_.loss.forces() ? ", energy + forces" : ", energy");
+         (config_.loss.forces() ? ", energy + forces" : ", energy") +
+         (config_.loss.stress() ? " + stress" : "");
 }
 
 void MoleculeTask::build_model() {
@@ -172,10 +183,11 @@ at::Tensor MoleculeTask::batch_loss(int64_t begin, int64_t end, int64_t batch_be
         static_cast<double>(end - begin) / static_cast<double>(batch_end - batch_begin);
     share.atoms = static_cast<double>(atoms) / static_cast<double>(batch_atoms);
   }
-  return molecule_loss(*model_, batch, config_.loss, config_.loss.forces(), share);
+  return molecule_loss(*model_, batch, config_.loss, config_.loss.derivatives(), share);
 }
 
 std::vector<std::string> MoleculeTask::metric_names() const {
+  if (config_.loss.stress()) return {"energy_mae", "force_mae", "stress_mae"};
   return {"energy_mae", "force_mae"};
 }
 
@@ -189,7 +201,7 @@ int64_t MoleculeTask::eval_batches(Split split) {
 
 std::vector<double> MoleculeTask::eval_batch(Split split, int64_t batch) {
   return molecule_batch_sums(*model_, split_data(split), batch, config_.loss,
-                             config_.loss.forces());
+                             config_.loss.derivatives());
 }
 
 Metrics MoleculeTask::eval_metrics(Split split, const std::vector<std::vector<double>>& rows) {
@@ -198,6 +210,7 @@ Metrics MoleculeTask::eval_metrics(Split split, const std::vector<std::vector<do
   Metrics out;
   out.loss = m.loss;
   out.values = {m.energy_mae, m.force_mae};
+  if (config_.loss.stress()) out.values.push_back(m.stress_mae);
   out.json = m.to_json();
   out.count = m.num_molecules;
   return out;

@@ -65,6 +65,11 @@ TEST(MoleculeConfig, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(error_of("[train]\nforce_weight = -1\n").find("[train].force_weight"),
             std::string::npos);
+  EXPECT_NE(error_of("[train]\nstress_weight = -1\n").find("[train].stress_weight"),
+            std::string::npos);
+  // Stress needs periodic frames, and those a radius graph.
+  EXPECT_NE(error_of("[train]\nstress_weight = 1\n").find("[data].cutoff > 0"), std::string::npos);
+  EXPECT_EQ(error_of("[data]\ncutoff = 4.0\n[train]\nstress_weight = 1\n"), "");
   EXPECT_NE(error_of("[model]\nnum_channels = 6\nnum_heads = 4\n").find("[model].num_heads"),
             std::string::npos);
   EXPECT_NE(error_of("[model]\nradial_basis = 1\n").find("[model].radial_basis"),

@@ -24,6 +24,8 @@ struct Molecule {
   std::string name;                              // the frame's `name` info, or "#<index>"
   std::optional<Cell> cell;                      // rows a, b, c (Frame::cell)
   std::array<bool, 3> pbc{false, false, false};  // periodic along a, b, c (Frame::pbc)
+  // Voigt (xx, yy, zz, yz, xz, xy), ASE's sign (se3t/models/stress.h), energy unit / A^3.
+  std::optional<std::array<double, 6>> stress;
 
   int64_t size() const { return static_cast<int64_t>(numbers.size()); }
   bool has_forces() const { return !forces.empty(); }
@@ -31,7 +33,9 @@ struct Molecule {
 };
 
 // Molecules from frames: energy from info[energy_key] (required unless energy_key is empty),
-// forces from the frames' forces column when present. `source` names the data in errors.
+// forces from the frames' forces column when present, the cell and pbc, and the stress from
+// info["stress"] as ASE writes it (9 values of the symmetric 3x3 matrix, or 6 in Voigt order;
+// only on periodic frames). `source` names the data in errors.
 std::vector<Molecule> molecules_from_frames(const std::vector<Frame>& frames,
                                             const std::string& energy_key,
                                             const std::string& source);
@@ -93,6 +97,7 @@ EnergyStats fit_energy_stats(const std::vector<Molecule>& molecules,
 struct MoleculeTargets {
   at::Tensor energy;  // [G] float64
   at::Tensor forces;  // [N, 3] float64, undefined when any molecule lacks forces
+  at::Tensor stress;  // [G, 6] float64 Voigt, undefined when any molecule lacks a stress
   int64_t num_atoms = 0;
 };
 // Throws se3t::Error for an empty list or an index out of range.
@@ -106,6 +111,7 @@ struct MoleculeBatch {
   at::Tensor counts;             // [G, K] float64 element counts per molecule
   at::Tensor energy;             // [G] float64 target energies
   at::Tensor forces;             // [N, 3] float64, undefined when any molecule lacks forces
+  at::Tensor stress;             // [G, 6] float64 Voigt, undefined when any lacks a stress
   std::vector<int64_t> indices;  // which molecules, in order
 };
 

@@ -24,6 +24,8 @@ struct EnsemblePrediction {
   at::Tensor energy;      // [G] float64, mean over members
   at::Tensor energy_std;  // [G] float64, population standard deviation over members (0 for one)
   at::Tensor forces;      // [N, 3] float64 mean -dE/dx; undefined unless forces were asked for
+  at::Tensor stress;      // [G, 6] float64 mean Voigt stress (se3t/models/stress.h), zero rows
+                          // for non-periodic frames; undefined unless asked for
 };
 
 class MoleculeEnsemble {
@@ -35,10 +37,11 @@ class MoleculeEnsemble {
   const std::vector<MoleculeModel>& members() const { return members_; }
 
   // Predictions for molecules[indices] (evaluation mode, no graph kept). Throws se3t::Error
-  // naming `source` for an element some member does not know.
+  // naming `source` for an element some member does not know. `stress` also predicts the
+  // stress (and forces), from the same backward pass.
   EnsemblePrediction predict(const std::vector<Molecule>& molecules,
                              const std::vector<int64_t>& indices, bool forces,
-                             const std::string& source = "<molecules>") const;
+                             const std::string& source = "<molecules>", bool stress = false) const;
 
  private:
   std::vector<MoleculeModel> members_;
@@ -49,7 +52,9 @@ MoleculeEnsemble load_molecule_ensemble(const std::vector<std::string>& paths);
 
 // Predictions for frames (se3t predict): every frame's info["energy"] set to the predicted
 // energy (a previous value kept as "energy_ref"), with more than one member also
-// info["energy_std"], and, with `forces`, its forces replaced by the predicted -dE/dx.
+// info["energy_std"], and, with `forces`, its forces replaced by the predicted -dE/dx and, for
+// a periodic frame, info["stress"] set to the predicted stress (9 values of the 3x3 matrix, as
+// ASE writes it; a previous value kept as "stress_ref").
 // Throws for an empty list or an element a member does not know. `batch_rows` computes the
 // batches' predictions (empty: in order here; se3t/distributed/shared_batches.h shares them
 // among processes, with the same numbers bit for bit); every frame is then filled in order.
