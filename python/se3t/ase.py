@@ -7,7 +7,8 @@
 A model file predicts in the units of the data it was trained on, which it does not record:
 give them as ``energy_unit`` (the shipped QM7 and amons sets are in kcal/mol, the default).
 Positions are Angstrom, ASE's unit and the data sets'. Forces are -dE/dx of the same model,
-so they are conservative. Periodic cells are refused (the models have no periodic graphs).
+so they are conservative. Periodic systems (atoms.pbc, atoms.cell) need a model trained with a
+cutoff; their stress (1/V) dE/d(strain) is ASE's: Voigt order, eV/A^3, positive under tension.
 """
 
 import os
@@ -31,9 +32,9 @@ ENERGY_UNITS = {
 class Calculator(_AseCalculator):
     """Energy and forces of se3t molecule model(s) (checkpoint.pt or best_model.pt of a
     `se3t train` molecule run); several files predict their mean, and
-    results["energy_std"] holds the members' spread (eV)."""
+    results["energy_std"] holds the members' spread (eV). Periodic atoms also get "stress"."""
 
-    implemented_properties = ["energy", "free_energy", "forces"]
+    implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
     def __init__(self, checkpoint, energy_unit="kcal/mol", **kwargs):
         super().__init__(**kwargs)
@@ -52,12 +53,17 @@ class Calculator(_AseCalculator):
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        if atoms.pbc.any():
-            raise ValueError("se3t: periodic cells are not supported: the molecule models build "
-                             "non-periodic graphs (set atoms.pbc = False)")
-        molecule = _se3t.Molecule([int(z) for z in atoms.numbers], atoms.positions)
+        periodic = bool(atoms.pbc.any())
+        stress = "stress" in properties
+        if stress and not periodic:
+            raise ValueError("se3t: stress needs a periodic cell (atoms.pbc)")
+        if periodic:
+            molecule = _se3t.Molecule([int(z) for z in atoms.numbers], atoms.positions,
+                                      cell=atoms.cell.array, pbc=[bool(b) for b in atoms.pbc])
+        else:
+            molecule = _se3t.Molecule([int(z) for z in atoms.numbers], atoms.positions)
         forces = "forces" in properties
-        p = self.ensemble.predict([molecule], forces=forces)
+        p = self.ensemble.predict([molecule], forces=forces, stress=stress)
         energy = float(p["energy"][0]) * self._to_ev
         self.results["energy"] = energy
         self.results["free_energy"] = energy
@@ -66,3 +72,7 @@ class Calculator(_AseCalculator):
             self.results["forces"] = p["forces"].numpy() * self._to_ev
         else:
             self.results.pop("forces", None)
+        if stress:
+            self.results["stress"] = p["stress"][0].numpy() * self._to_ev
+        else:
+            self.results.pop("stress", None)

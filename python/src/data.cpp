@@ -47,6 +47,34 @@ Vectors to_vectors(const py::handle& obj, const char* name) {
   return v;
 }
 
+// A cell (rows a, b, c) from anything torch.as_tensor takes ([3, 3]), or nullopt for None.
+std::optional<Cell> to_cell(const py::object& obj) {
+  if (obj.is_none()) return std::nullopt;
+  const Vectors rows = to_vectors(obj, "cell");
+  SE3T_CHECK(rows.size() == 3, "cell: expected shape [3, 3] (rows a, b, c), got ", rows.size(),
+             " rows");
+  Cell c{};
+  for (int i = 0; i < 3; ++i) c[i] = rows[i];
+  check_cell(c, "cell: ");
+  return c;
+}
+
+// pbc as one bool or three.
+std::array<bool, 3> to_pbc(const py::object& obj) {
+  if (py::isinstance<py::bool_>(obj)) {
+    const bool b = obj.cast<bool>();
+    return {b, b, b};
+  }
+  const std::vector<bool> v = obj.cast<std::vector<bool>>();
+  SE3T_CHECK(v.size() == 3, "pbc: expected one bool or three, got ", v.size());
+  return {v[0], v[1], v[2]};
+}
+
+std::optional<at::Tensor> cell_tensor(const std::optional<Cell>& c) {
+  if (!c) return std::nullopt;
+  return to_tensor(Vectors(c->begin(), c->end()));
+}
+
 std::vector<int64_t> all_indices(size_t n) {
   std::vector<int64_t> all(n);
   for (size_t i = 0; i < n; ++i) all[i] = static_cast<int64_t>(i);
@@ -86,6 +114,14 @@ void bind_frames(py::module_& m) {
             f.forces = p.is_none() ? Vectors{} : to_vectors(p, "forces");
           })
       .def_readwrite("info", &Frame::info)
+      .def_property(
+          "cell", [](const Frame& f) { return cell_tensor(f.cell); },
+          [](Frame& f, const py::object& c) { f.cell = to_cell(c); },
+          "Rows a, b, c [3, 3] (Angstrom), or None (extended XYZ Lattice).")
+      .def_property(
+          "pbc", [](const Frame& f) { return std::vector<bool>(f.pbc.begin(), f.pbc.end()); },
+          [](Frame& f, const py::object& p) { f.pbc = to_pbc(p); },
+          "Periodicity along a, b, c (extended XYZ pbc).")
       .def("number", &Frame::number, py::arg("key"),
            "info[key] as a number (None when absent; ValueError when not a number).")
       .def("__len__", &Frame::size);
@@ -100,10 +136,16 @@ void bind_frames(py::module_& m) {
 
 void bind_molecule(py::module_& m) {
   py::class_<Molecule>(m, "Molecule", py::module_local(),
-                       "Atomic numbers, positions [N, 3] (Angstrom), target energy, forces.")
+                       "Atomic numbers, positions [N, 3] (Angstrom), target energy, forces, and "
+                       "for periodic systems the cell (rows a, b, c) and pbc.")
       .def(py::init([](std::vector<int> numbers, const py::object& positions, double energy,
-                       const py::object& forces, std::string name) {
+                       const py::object& forces, std::string name, const py::object& cell,
+                       const py::object& pbc) {
              Molecule mol;
+             mol.cell = to_cell(cell);
+             mol.pbc = to_pbc(pbc);
+             SE3T_CHECK(mol.cell || !(mol.pbc[0] || mol.pbc[1] || mol.pbc[2]),
+                        "pbc: periodic directions need a cell");
              mol.numbers = std::move(numbers);
              mol.positions = to_vectors(positions, "positions");
              mol.energy = energy;
@@ -117,7 +159,8 @@ void bind_molecule(py::module_& m) {
              return mol;
            }),
            py::arg("numbers"), py::arg("positions"), py::arg("energy") = NAN,
-           py::arg("forces") = py::none(), py::arg("name") = "")
+           py::arg("forces") = py::none(), py::arg("name") = "", py::arg("cell") = py::none(),
+           py::arg("pbc") = false)
       .def_readwrite("numbers", &Molecule::numbers)
       .def_property(
           "positions", [](const Molecule& mol) { return to_tensor(mol.positions); },
@@ -129,6 +172,17 @@ void bind_molecule(py::module_& m) {
                                return to_tensor(mol.forces);
                              })
       .def_readwrite("name", &Molecule::name)
+      .def_property_readonly("cell", [](const Molecule& mol) { return cell_tensor(mol.cell); })
+      .def_property_readonly(
+          "pbc",
+          [](const Molecule& mol) { return std::vector<bool>(mol.pbc.begin(), mol.pbc.end()); })
+      .def_property_readonly(
+          "stress",
+          [](const Molecule& mol) -> std::optional<std::vector<double>> {
+            if (!mol.stress) return std::nullopt;
+            return std::vector<double>(mol.stress->begin(), mol.stress->end());
+          },
+          "Voigt (xx, yy, zz, yz, xz, xy), ASE's sign, or None.")
       .def("__len__", &Molecule::size);
   m.def("load_molecules", &load_molecules, py::arg("path"), py::arg("energy_key") = "energy",
         "The molecules of an extended XYZ file (energy from info[energy_key]; '' for none).");

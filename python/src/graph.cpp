@@ -6,6 +6,7 @@
 #include "bindings.h"
 #include "se3t/graph/graph_batch.h"
 #include "se3t/graph/neighbourhood.h"
+#include "se3t/graph/periodic_radius_graph.h"
 #include "se3t/util/check.h"
 
 namespace se3t::python {
@@ -59,11 +60,29 @@ void bind_graph(py::module_& m) {
             return g.edge_attr;
           },
           [](GraphBatch& g, std::optional<at::Tensor> a) { g.edge_attr = a ? *a : at::Tensor(); })
+      .def_property(
+          "cell",
+          [](const GraphBatch& g) -> std::optional<at::Tensor> {
+            if (!g.cell.defined()) return std::nullopt;
+            return g.cell;
+          },
+          [](GraphBatch& g, std::optional<at::Tensor> c) { g.cell = c ? *c : at::Tensor(); },
+          "[num_graphs, 3, 3] rows a, b, c, or None (not periodic).")
+      .def_property(
+          "edge_image",
+          [](const GraphBatch& g) -> std::optional<at::Tensor> {
+            if (!g.edge_image.defined()) return std::nullopt;
+            return g.edge_image;
+          },
+          [](GraphBatch& g, std::optional<at::Tensor> n) { g.edge_image = n ? *n : at::Tensor(); },
+          "[E, 3] int64 image n of each source: x_ij = x_j + n . cell - x_i; or None.")
+      .def_property_readonly("periodic", &GraphBatch::periodic)
       .def_property_readonly("num_nodes", &GraphBatch::num_nodes)
       .def_property_readonly("num_edges", &GraphBatch::num_edges)
       .def_property_readonly("edge_attr_dim", &GraphBatch::edge_attr_dim)
       .def("validate", &GraphBatch::validate)
-      .def("relative_positions", &GraphBatch::relative_positions, "x_j - x_i per edge, [E, 3]")
+      .def("relative_positions", &GraphBatch::relative_positions,
+           "x_j - x_i per edge (+ n . cell when periodic), [E, 3]")
       .def("graph_sizes", &GraphBatch::graph_sizes)
       .def(
           "to",
@@ -102,13 +121,29 @@ void bind_graph(py::module_& m) {
   m.def(
       "radius_graph",
       [](const at::Tensor& pos, double r, std::optional<at::Tensor> graph_id,
-         std::optional<int64_t> num_graphs, int64_t max_neighbours) {
+         std::optional<int64_t> num_graphs, int64_t max_neighbours, std::optional<at::Tensor> cell,
+         std::optional<at::Tensor> pbc) {
         const at::Tensor id = graph_ids(pos, graph_id);
-        return radius_graph(pos, id, graph_count(id, num_graphs), r, max_neighbours);
+        const int64_t g = graph_count(id, num_graphs);
+        if (!cell) {
+          SE3T_CHECK(!pbc, "radius_graph: pbc needs a cell");
+          return radius_graph(pos, id, g, r, max_neighbours);
+        }
+        SE3T_CHECK(max_neighbours == -1,
+                   "radius_graph: max_neighbours is not available with a cell (periodic graphs "
+                   "keep every image within r)");
+        // One cell [3, 3] / pbc [3] for every graph, or one per graph.
+        at::Tensor c = cell->dim() == 2 ? cell->unsqueeze(0).expand({g, 3, 3}) : *cell;
+        at::Tensor p = pbc ? pbc->to(at::kBool) : at::ones({3}, at::kBool);
+        if (p.dim() == 1) p = p.unsqueeze(0).expand({g, p.size(0)});
+        return periodic_radius_graph(pos, id, g, c.contiguous(), p.contiguous(), r);
       },
       py::arg("pos"), py::arg("r"), py::arg("graph_id") = py::none(),
       py::arg("num_graphs") = py::none(), py::arg("max_neighbours") = -1,
-      "Edges from the other nodes of each graph closer than r (the nearest max_neighbours).");
+      py::arg("cell") = py::none(), py::arg("pbc") = py::none(),
+      "Edges from the other nodes of each graph closer than r (the nearest max_neighbours). With "
+      "a cell (rows a, b, c; [3, 3] or [num_graphs, 3, 3]) and pbc (default all True; [3] or "
+      "[num_graphs, 3]): every periodic image within r, edge_image and cell set.");
 }
 
 }  // namespace se3t::python

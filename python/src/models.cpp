@@ -164,7 +164,7 @@ void bind_molecules(py::module_& m) {
       .def(
           "predict",
           [](const MoleculeEnsemble& self, const std::vector<Molecule>& molecules, bool forces,
-             std::optional<std::vector<int64_t>> indices) {
+             std::optional<std::vector<int64_t>> indices, bool stress) {
             std::vector<int64_t> all;
             if (!indices) {
               for (size_t i = 0; i < molecules.size(); ++i) all.push_back(int64_t(i));
@@ -172,16 +172,20 @@ void bind_molecules(py::module_& m) {
             EnsemblePrediction p;
             {
               py::gil_scoped_release no_gil;  // forces run the autograd engine
-              p = self.predict(molecules, indices ? *indices : all, forces, "<python>");
+              p = self.predict(molecules, indices ? *indices : all, forces, "<python>", stress);
             }
             py::dict d;
             d["energy"] = p.energy;
             d["energy_std"] = p.energy_std;
             d["forces"] = p.forces.defined() ? py::cast(p.forces) : py::none();
+            d["stress"] = p.stress.defined() ? py::cast(p.stress) : py::none();
             return d;
           },
           py::arg("molecules"), py::arg("forces") = false, py::arg("indices") = py::none(),
-          "{'energy': [G], 'energy_std': [G], 'forces': [N, 3] or None}, float64, data units.");
+          py::arg("stress") = false,
+          "{'energy': [G], 'energy_std': [G], 'forces': [N, 3] or None, 'stress': [G, 6] Voigt "
+          "(ASE's convention, zero rows for non-periodic molecules) or None}, float64, data "
+          "units.");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 """The ASE calculator: energies and forces equal `se3t predict` (converted to eV, eV/A),
-forces are -dE/dx by finite differences, and a short VelocityVerlet run conserves energy."""
+forces are -dE/dx by finite differences, the stress of periodic atoms is ASE's numerical
+stress, and a short VelocityVerlet run conserves energy."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 from ase.md.verlet import VelocityVerlet
 
 import se3t
+from conftest import SOURCE_DIR
 from se3t.ase import ENERGY_UNITS, Calculator
 
 
@@ -63,6 +65,40 @@ def test_forces_are_minus_the_energy_gradient(molecule_run):
     print(f"max |F| {largest:.3g} eV/A, max difference {error:.3g}")
     # The networks run in float32: central differences of E agree to ~0.2% here.
     assert largest > 1e-4 and error < 0.02 * largest
+
+
+def test_stress_is_ase_numerical_stress(tmp_path_factory):
+    # A float64 model trained on amons molecules put in small periodic boxes (so that atoms see
+    # their neighbours' and their own images): its stress equals ASE's own central differences
+    # of the energy under strain (calculate_numerical_stress: sign and Voigt order).
+    from conftest import MOLECULE_CONFIG
+
+    d = tmp_path_factory.mktemp("periodic")
+    amons = SOURCE_DIR / "data" / "amons-forces"
+    frames = se3t.read_extxyz(str(amons / "train.extxyz"))[:12]
+    for f in frames:
+        f.cell = [[6.0, 0.0, 0.0], [0.5, 5.5, 0.0], [-0.3, 0.2, 6.2]]
+        f.pbc = True
+    for split in ("train", "valid", "test"):
+        se3t.write_extxyz(str(d / f"{split}.extxyz"), frames)
+    config = MOLECULE_CONFIG.format(dir=d).replace("[model]", "cutoff = 3.5\n[model]")
+    config = config.replace("epochs = 2", "epochs = 1\ndtype = \"float64\"")
+    (d / "periodic.toml").write_text(config)
+    se3t.train(str(d / "periodic.toml"))
+    calc = Calculator(d / "run" / "best_model.pt")
+    assert "stress" in Calculator.implemented_properties
+    atoms = Atoms(symbols=frames[0].species, positions=frames[0].positions.numpy(),
+                  cell=frames[0].cell.numpy(), pbc=True)
+    atoms.calc = calc
+    analytic = atoms.get_stress()
+    numeric = calc.calculate_numerical_stress(atoms, d=1e-6)
+    largest, error = float(abs(analytic).max()), float(abs(analytic - numeric).max())
+    print(f"max |sigma| {largest:.3g} eV/A^3, max difference {error:.3g}")
+    assert largest > 1e-8 and error < 1e-5 * largest  # the untrained last layer gives 0
+    molecule = Atoms(symbols=frames[0].species, positions=frames[0].positions.numpy())
+    molecule.calc = calc
+    with pytest.raises(ValueError, match="periodic"):
+        molecule.get_stress()
 
 
 def test_velocity_verlet(molecule_run):

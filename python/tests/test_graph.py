@@ -48,6 +48,40 @@ def test_knn_and_radius():
         pos, graph_id, lambda i, j, r, d: float(d[i, j]) < 1.2 and j in r[:2])
 
 
+def test_periodic_radius_graph():
+    # A skewed triclinic cell thinner than 2 r, periodic along a and b only: every image within
+    # r, brute force over replicated cells computed here.
+    cell = torch.tensor([[3.0, 0.0, 0.0], [1.0, 2.8, 0.0], [-0.5, 0.4, 3.2]], dtype=torch.float64)
+    pbc = torch.tensor([True, True, False])
+    pos = torch.rand(6, 3, dtype=torch.float64) @ cell
+    r = 3.1  # beyond |a| = 3 and |b| = 2.97: atoms see their own images
+    g = se3t.radius_graph(pos, r, cell=cell, pbc=pbc)
+    assert g.periodic and g.cell.shape == (1, 3, 3) and g.edge_image.shape == (g.num_edges, 3)
+    expected = []
+    for i in range(6):
+        for j in range(6):
+            for a in range(-3, 4):
+                for b in range(-3, 4):
+                    if i == j and a == 0 and b == 0:
+                        continue
+                    x = (pos[j] - pos[i]) + (a * cell[0] + b * cell[1])
+                    if float((x * x).sum()) < r * r:
+                        expected.append((i, j, a, b, 0))
+    got = [(d, s, *n) for d, s, n in zip(g.dst.tolist(), g.src.tolist(), g.edge_image.tolist())]
+    assert got == sorted(expected)
+    assert any(d == s for d, s, *_ in got)  # images of the atom itself
+    x = pos[g.src] + g.edge_image.double() @ cell - pos[g.dst]
+    torch.testing.assert_close(g.relative_positions(), x, rtol=0, atol=1e-14)
+    # Default pbc: all three directions; a frame's cell and pbc from extended XYZ.
+    assert se3t.radius_graph(pos, r, cell=cell).num_edges > g.num_edges
+    with pytest.raises(ValueError, match="pbc needs a cell"):
+        se3t.radius_graph(pos, r, pbc=pbc)
+    with pytest.raises(ValueError, match="max_neighbours"):
+        se3t.radius_graph(pos, r, cell=cell, max_neighbours=2)
+    with pytest.raises(ValueError, match="singular"):
+        se3t.radius_graph(pos, r, cell=torch.zeros(3, 3, dtype=torch.float64))
+
+
 def test_graph_batch_fields_are_the_tensors():
     pos = torch.randn(4, 3, dtype=torch.float64)
     src = torch.tensor([1, 0, 3, 2])

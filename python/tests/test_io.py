@@ -69,6 +69,34 @@ def test_extxyz_matches_ase():
         se3t.read_extxyz("missing.extxyz")
 
 
+def test_periodic_extxyz_matches_ase(tmp_path):
+    # ASE writes the cell, pbc and a stress; se3t reads them in ASE's convention (rows a, b, c;
+    # Voigt xx yy zz yz xz xy), and ASE reads what se3t writes back.
+    from ase import Atoms
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io import read, write
+
+    cell = [[4.0, 0.0, 0.0], [1.5, 3.5, 0.0], [-0.5, 0.25, 5.0]]
+    atoms = Atoms("OH2", positions=[[0, 0, 0.1], [0.8, 0, -0.5], [-0.8, 0, -0.5]], cell=cell,
+                  pbc=[True, True, False])
+    voigt = [0.1, -0.2, 0.3, 0.04, -0.05, 0.06]
+    atoms.calc = SinglePointCalculator(atoms, energy=-1.5, stress=voigt)
+    write(str(tmp_path / "ase.extxyz"), atoms, format="extxyz")
+    frame = se3t.read_extxyz(str(tmp_path / "ase.extxyz"))[0]
+    torch.testing.assert_close(frame.cell, torch.tensor(cell, dtype=torch.float64), rtol=0, atol=0)
+    assert frame.pbc == [True, True, False]
+    molecule = se3t.molecules_from_frames([frame])[0]
+    assert molecule.stress == pytest.approx(list(read(str(tmp_path / "ase.extxyz")).get_stress()),
+                                            rel=1e-12)
+    assert molecule.stress == pytest.approx(voigt, rel=1e-12)
+    se3t.write_extxyz(str(tmp_path / "se3t.extxyz"), [frame])
+    back = read(str(tmp_path / "se3t.extxyz"))
+    assert back.cell.array.tolist() == cell and back.pbc.tolist() == [True, True, False]
+    frame.cell = None
+    frame.pbc = False
+    assert frame.cell is None and frame.pbc == [False, False, False]
+
+
 def test_extxyz_round_trip(tmp_path):
     frame = se3t.Frame(["O", "H", "H"], [[0, 0, 0.1], [0.8, 0, -0.5], [-0.8, 0, -0.5]],
                        forces=torch.randn(3, 3, dtype=torch.float64), info={"energy": "-1.5"})
