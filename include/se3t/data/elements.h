@@ -1,4 +1,5 @@
-// Chemical elements: symbol <-> atomic number for the whole periodic table (H .. Og).
+// Chemical elements: symbol <-> atomic number and standard atomic masses for the whole
+// periodic table (H .. Og).
 // Plain C++17, no LibTorch.
 #pragma once
 #include <string>
@@ -19,6 +20,11 @@ bool is_element_symbol(const std::string& symbol);
 
 // Symbol of an atomic number in [1, 118]; throws se3t::Error otherwise.
 const std::string& element_symbol(int atomic_number);
+
+// Standard atomic weight in atomic mass units (amu, Da): the IUPAC 2016 conventional values
+// (Meija et al., Pure Appl. Chem. 88, 265 (2016)); for an element without stable isotopes the
+// mass of its longest-lived isotope. Throws se3t::Error outside [1, 118].
+double atomic_mass(int atomic_number);
 
 // Atomic numbers of a frame's atoms, in order.
 std::vector<int> atomic_numbers(const Frame& frame);
