@@ -1,0 +1,31 @@
+// A trained molecule model (or an ensemble of them, se3t/models/molecule_ensemble.h) as the
+// potential of molecular dynamics: its energy and forces F = -dE/dx by autograd, the very
+// predictions of `se3t predict --forces`, converted from the model's energy unit to eV.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "se3t/md/potential.h"
+#include "se3t/models/molecule_ensemble.h"
+
+namespace se3t::md {
+
+class MoleculePotential : public Potential {
+ public:
+  // `energy_unit`: the unit of the model's training energies (se3t/md/units.h; "kcal/mol" for
+  // the shipped data sets). Throws se3t::Error for an element the model does not know.
+  MoleculePotential(MoleculeEnsemble ensemble, std::vector<std::string> species,
+                    const std::string& energy_unit);
+
+  // Molecule models see isolated molecules: a cell periodic along any direction is refused.
+  PotentialOutput compute(const at::Tensor& positions, const Cell* cell) override;
+  std::string describe() const override;
+
+ private:
+  MoleculeEnsemble ensemble_;
+  std::vector<int> numbers_;
+  std::string unit_;
+  double ev_per_unit_;
+};
+
+}  // namespace se3t::md
