@@ -1,8 +1,12 @@
 #include "common/train_testing.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 
 #include "common/molecule_testing.h"
+#include "common/run_command.h"
+#include "se3t/util/atomic_file.h"
 
 namespace se3t::testing {
 namespace {
@@ -66,6 +70,16 @@ MoleculeConfig tiny_molecule_config(const std::string& dir, const std::string& o
   c.train.out_dir = out_dir;
   c.validate("tiny");
   return c;
+}
+
+std::string train_tiny_molecule_checkpoint(const TempDir& dir, const std::string& dtype) {
+  MoleculeConfig c = tiny_molecule_config(dir.str(), dir / "run");
+  c.train.epochs = 1;
+  c.train.dtype = dtype;
+  write_file_atomic(dir / "run.toml", c.to_toml());
+  const CommandResult r = run_command({se3t_program(), "train", dir / "run.toml", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return dir / "run/checkpoint.pt";
 }
 
 std::unique_ptr<Task> tiny_task(const std::string& kind, const std::string& dir,

@@ -22,6 +22,11 @@ NBodyConfig tiny_nbody_config(const std::string& data_dir, const std::string& ou
 // 5 test), a one-layer SE(3)-Transformer, 3 epochs of 4 steps.
 MoleculeConfig tiny_molecule_config(const std::string& dir, const std::string& out_dir);
 
+// A tiny molecule model trained for one epoch by the se3t program with parameters of `dtype`:
+// returns dir/run/checkpoint.pt; its data is dir/molecules.extxyz (H, C, O molecules of 3 to 6
+// atoms). Fails the calling test when training fails.
+std::string train_tiny_molecule_checkpoint(const TempDir& dir, const std::string& dtype);
+
 // The tiny config of task `kind` ("nbody" with a validation split, or "molecules") as a task.
 std::unique_ptr<Task> tiny_task(const std::string& kind, const std::string& dir,
                                 const std::string& out_dir);
