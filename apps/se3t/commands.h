@@ -25,5 +25,6 @@ void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_md_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace se3t::cli
