@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""A few steps of ASE molecular dynamics whose forces come from `se3t serve` through the i-PI
+socket protocol (ASE's SocketIOCalculator is the server, se3t the driver), checked frame by
+frame against `se3t predict --forces` on the same positions.
+
+Usage: ase_ipi_md.py --se3t SE3T --checkpoint CKPT --data FRAMES.extxyz [--frame K]
+Exit status 0 on success, 1 on a mismatch, 77 when ASE is missing (the test is skipped)."""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    from ase import units
+    from ase.calculators.socketio import SocketIOCalculator
+    from ase.io import read
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from ase.md.verlet import VelocityVerlet
+except ImportError as e:
+    print("SKIP: ASE is not importable: {}".format(e))
+    sys.exit(77)
+
+KCAL_PER_MOL_IN_EV = 4184.0 / 6.02214076e23 / 1.602176634e-19  # the model's unit, CODATA 2018
+
+
+def write_frames(path, frames):
+    """Species and positions, every real printed exactly (repr)."""
+    with open(path, "w") as f:
+        for symbols, pos in frames:
+            f.write("{}\nProperties=species:S:1:pos:R:3\n".format(len(symbols)))
+            for s, x in zip(symbols, pos):
+                f.write("{} {} {} {}\n".format(s, *(repr(float(c)) for c in x)))
+
+
+def read_predictions(path):
+    energies, forces = [], []
+    for atoms in read(path, index=":"):
+        energies.append(atoms.get_potential_energy())
+        forces.append(atoms.get_forces())
+    return energies, forces
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--se3t", required=True)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--frame", type=int, default=0)
+    p.add_argument("--steps", type=int, default=5)
+    a = p.parse_args()
+
+    atoms = read(a.data, index=a.frame)
+    atoms.calc = None
+    atoms.pbc = False
+    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.RandomState(3))
+    with tempfile.TemporaryDirectory(prefix="ipi_", dir="/tmp") as tmp:
+        # ASE opens the socket /tmp/ipi_NAME: tmp is /tmp/ipi_XYZ, so NAME = XYZ/socket puts
+        # it inside tmp.
+        name = os.path.basename(tmp)[len("ipi_"):] + "/socket"
+        seen = []  # (energy, forces, symbols, positions) of every step
+        with SocketIOCalculator(unixsocket=name, timeout=120) as calc:
+            serve = subprocess.Popen(
+                [a.se3t, "serve", "--ipi", "unix:" + name, "--checkpoint", a.checkpoint,
+                 "--data", a.data, "--frame", str(a.frame), "--quiet"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            atoms.calc = calc
+            dyn = VelocityVerlet(atoms, timestep=0.5 * units.fs)
+
+            def record():
+                seen.append((atoms.get_potential_energy(), atoms.get_forces().copy(),
+                             atoms.get_chemical_symbols(), atoms.get_positions().copy()))
+
+            dyn.attach(record, interval=1)
+            dyn.run(a.steps)
+        out, err = serve.communicate(timeout=120)
+        if serve.returncode != 0:
+            print("se3t serve failed ({}):\n{}".format(serve.returncode, err))
+            return 1
+        print("se3t serve: " + out.strip())
+
+        frames_path = os.path.join(tmp, "frames.extxyz")
+        pred_path = os.path.join(tmp, "predicted.extxyz")
+        write_frames(frames_path, [(s, x) for _, _, s, x in seen])
+        r = subprocess.run([a.se3t, "predict", "--checkpoint", a.checkpoint, "--data",
+                            frames_path, "--out", pred_path, "--forces"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print("se3t predict failed:\n" + r.stderr)
+            return 1
+        energies, forces = read_predictions(pred_path)
+
+    if len(seen) != a.steps + 1:
+        print("expected {} frames, got {}".format(a.steps + 1, len(seen)))
+        return 1
+    moved = np.abs(seen[-1][3] - seen[0][3]).max()
+    if not moved > 1e-4:
+        print("the atoms did not move ({} A)".format(moved))
+        return 1
+    worst_e = worst_f = 0.0
+    for (e, f, _, _), e_ref, f_ref in zip(seen, energies, forces):
+        # se3t predict speaks the model's unit (kcal/mol); ASE eV. The Bohr and Hartree of
+        # ASE (CODATA 2014) and se3t (2018) differ by ~1e-9 relative.
+        e_ref *= KCAL_PER_MOL_IN_EV
+        f_ref = f_ref * KCAL_PER_MOL_IN_EV
+        worst_e = max(worst_e, abs(e - e_ref) / max(abs(e_ref), 1e-3))
+        worst_f = max(worst_f, np.abs(f - f_ref).max() / max(np.abs(f_ref).max(), 1e-3))
+    print("frames {}, moved {:.3g} A, max relative difference: energy {:.3g}, forces {:.3g}"
+          .format(len(seen), moved, worst_e, worst_f))
+    return 0 if worst_e < 1e-6 and worst_f < 1e-6 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
