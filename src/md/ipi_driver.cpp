@@ -176,11 +176,13 @@ IpiSession run_ipi_driver(const IpiAddress& address, Potential& potential, int64
       SE3T_CHECK(at::isfinite(pos).all().item<bool>() && at::isfinite(cell).all().item<bool>(),
                  "i-PI ", s.where(), ": non-finite positions or cell");
       pos = pos * kAngstromPerBohr;
-      std::optional<Cell> c;
+      std::optional<SimulationCell> c;
       if (periodic) {
-        c = Cell{cell, {true, true, true}};
-        SE3T_CHECK(std::abs(at::linalg_det(cell).item<double>()) > 1e-12, "i-PI ", s.where(),
-                   ": --periodic, but the server's cell is singular");
+        c = SimulationCell{};
+        for (int r = 0; r < 3; ++r) {
+          for (int k = 0; k < 3; ++k) c->vectors[r][k] = cell[r][k].item<double>();
+        }
+        check_cell(c->vectors, "i-PI " + s.where() + ": --periodic, but the server's cell: ");
       }
       result = potential.compute(pos, c ? &*c : nullptr);
       SE3T_CHECK(std::isfinite(result.energy) && at::isfinite(result.forces).all().item<bool>(),

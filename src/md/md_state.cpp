@@ -11,7 +11,7 @@
 namespace se3t::md {
 
 MdState make_state(const std::vector<std::string>& species, const at::Tensor& positions,
-                   std::optional<Cell> cell) {
+                   std::optional<SimulationCell> cell) {
   const int64_t n = static_cast<int64_t>(species.size());
   SE3T_CHECK(n >= 1, "molecular dynamics needs at least one atom");
   SE3T_CHECK(positions.dim() == 2 && positions.size(0) == n && positions.size(1) == 3,

@@ -21,7 +21,8 @@ MoleculePotential::MoleculePotential(MoleculeEnsemble ensemble, std::vector<std:
   }
 }
 
-PotentialOutput MoleculePotential::compute(const at::Tensor& positions, const Cell* cell) {
+PotentialOutput MoleculePotential::compute(const at::Tensor& positions,
+                                           const SimulationCell* cell) {
   SE3T_CHECK(cell == nullptr || !cell->periodic(),
              "a molecule model describes isolated molecules: it cannot run a periodic cell "
              "(pbc = \"F F F\" keeps the cell for wrapping only)");

@@ -43,8 +43,7 @@ at::Tensor tensor_of(const std::vector<std::array<double, 3>>& rows) {
 
 MdState state_from_frame(const Frame& frame, const std::string& source, bool* has_velocities) {
   SE3T_CHECK(frame.size() >= 1, source, ": the frame has no atoms");
-  MdState state =
-      make_state(frame.species, tensor_of(frame.positions), cell_of_frame(frame, source));
+  MdState state = make_state(frame.species, tensor_of(frame.positions), cell_of_frame(frame));
   bool found = false;
   for (const AtomProperty& p : frame.atom_properties) {
     if (p.name != "velocities") continue;

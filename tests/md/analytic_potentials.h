@@ -13,7 +13,7 @@ class HarmonicTethers : public md::Potential {
  public:
   HarmonicTethers(at::Tensor centres, at::Tensor stiffness)
       : centres_(std::move(centres)), k_(std::move(stiffness).unsqueeze(1)) {}
-  md::PotentialOutput compute(const at::Tensor& x, const md::Cell*) override {
+  md::PotentialOutput compute(const at::Tensor& x, const md::SimulationCell*) override {
     const at::Tensor d = x - centres_;
     md::PotentialOutput out;
     out.energy = 0.5 * (k_ * d * d).sum().item<double>();
@@ -30,7 +30,7 @@ class HarmonicTethers : public md::Potential {
 class LennardJones : public md::Potential {
  public:
   LennardJones(double epsilon_ev, double sigma_a) : eps_(epsilon_ev), sigma_(sigma_a) {}
-  md::PotentialOutput compute(const at::Tensor& x, const md::Cell*) override {
+  md::PotentialOutput compute(const at::Tensor& x, const md::SimulationCell*) override {
     const int64_t n = x.size(0);
     const at::Tensor d = x.unsqueeze(1) - x.unsqueeze(0);  // x_i - x_j
     const at::Tensor eye = at::eye(n, x.options());

@@ -24,8 +24,8 @@ TEST(Restart, ContinuesALangevinRunBitForBit) {
   start.species = {"Ar", "Ar", "Ar", "Ar"};
   start.positions = {{8, 8, 8}, {11.8, 8, 8}, {8, 11.8, 8}, {8.1, 8.2, 11.8}};
   // Non-periodic along z: wrapping acts on x and y only (the cluster stays inside).
-  start.info["Lattice"] = "20 0 0 1 20 0 0 0 20";
-  start.info["pbc"] = "T T F";
+  start.cell = Cell{{{20, 0, 0}, {1, 20, 0}, {0, 0, 20}}};
+  start.pbc = {true, true, false};
   const auto begin = [&] {
     md::MdState s = md::state_from_frame(start, "start", nullptr);
     s.velocities = md::maxwell_boltzmann_velocities(s.masses, 80.0, settings.seed);
@@ -62,10 +62,10 @@ TEST(Cell, WrappingMovesAtomsByLatticeVectorsAlongPeriodicDirectionsOnly) {
   Frame f;
   f.species = {"H", "H", "H"};
   f.positions = {{-0.5, 0.2, 12.0}, {8.1, 7.5, -3.0}, {1.0, 1.0, 1.0}};
-  f.info["Lattice"] = "7 0 0 1.5 6 0 0.5 0.3 9";
-  f.info["pbc"] = "T T F";
+  f.cell = Cell{{{7, 0, 0}, {1.5, 6, 0}, {0.5, 0.3, 9}}};
+  f.pbc = {true, true, false};
   const md::MdState s = md::state_from_frame(f, "cell", nullptr);
-  const at::Tensor a = s.cell->vectors;
+  const at::Tensor a = s.cell->matrix();
   const at::Tensor w = md::wrap_positions(s.positions, *s.cell);
   const at::Tensor frac = at::matmul(w, at::linalg_inv(a));
   for (int d = 0; d < 2; ++d) {
@@ -79,12 +79,11 @@ TEST(Cell, WrappingMovesAtomsByLatticeVectorsAlongPeriodicDirectionsOnly) {
   // An atom inside keeps its exact position.
   EXPECT_TRUE(at::equal(w[2], s.positions[2]));
 
-  f.info["Lattice"] = "1 0 0 2 0 0 0 0 1";
-  testing::expect_error([&] { md::state_from_frame(f, "flat.extxyz", nullptr); },
-                        {"flat.extxyz", "linearly dependent"});
-  f.info["Lattice"] = "7 0 0 0 7 0 0 0";
-  testing::expect_error([&] { md::state_from_frame(f, "short.extxyz", nullptr); },
-                        {"short.extxyz", "9 reals"});
+  // The trajectory frame keeps the cell.
+  const Frame out = md::trajectory_frame(s, md::thermo(s, md::MdSettings()));
+  ASSERT_TRUE(out.cell.has_value());
+  EXPECT_EQ(*out.cell, *f.cell);
+  EXPECT_EQ(out.pbc, f.pbc);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ struct MdState {
   at::Tensor velocities;             // [N, 3] float64, A/fs
   at::Tensor forces;                 // [N, 3] float64, eV/A at `positions`
   double potential_energy = 0.0;     // eV at `positions`
-  std::optional<Cell> cell;
+  std::optional<SimulationCell> cell;
   int64_t step = 0;
 
   int64_t size() const { return static_cast<int64_t>(species.size()); }
@@ -30,7 +30,7 @@ struct MdState {
 // undefined until evaluate_forces. Throws se3t::Error for an unknown element or a shape
 // mismatch.
 MdState make_state(const std::vector<std::string>& species, const at::Tensor& positions,
-                   std::optional<Cell> cell = std::nullopt);
+                   std::optional<SimulationCell> cell = std::nullopt);
 
 // Energy and forces of the potential at the state's positions, stored in the state. Throws
 // se3t::Error naming the step for a non-finite energy or force.

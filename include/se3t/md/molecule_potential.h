@@ -18,7 +18,7 @@ class MoleculePotential : public Potential {
                     const std::string& energy_unit);
 
   // Molecule models see isolated molecules: a cell periodic along any direction is refused.
-  PotentialOutput compute(const at::Tensor& positions, const Cell* cell) override;
+  PotentialOutput compute(const at::Tensor& positions, const SimulationCell* cell) override;
   std::string describe() const override;
 
  private:

@@ -20,7 +20,7 @@ class Potential {
   // Energy and forces at positions [N, 3] float64 (A); `cell` is null for a system that is not
   // periodic. Throws se3t::Error for input the potential cannot use (e.g. a periodic cell for
   // a potential of isolated molecules).
-  virtual PotentialOutput compute(const at::Tensor& positions, const Cell* cell) = 0;
+  virtual PotentialOutput compute(const at::Tensor& positions, const SimulationCell* cell) = 0;
   // One line for logs, e.g. "molecule model (1 member, kcal/mol)".
   virtual std::string describe() const = 0;
 };
