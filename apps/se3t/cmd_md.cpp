@@ -190,7 +190,9 @@ void add_md_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--log", opts->log, "thermo log (.csv)");
   cmd->add_option("--restart", opts->restart, "continue from this restart file")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->excludes("--data")
+      ->excludes("--frame");
   cmd->add_option("--save-restart", opts->save_restart,
                   "restart file written at the end (default: OUT.restart.extxyz)");
   cmd->add_option("--stop-after", opts->stop_after,
