@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include "se3t/util/atomic_file.h"
@@ -472,16 +470,6 @@ std::vector<Frame> read_extxyz(std::istream& in, const std::string& source_name)
   Frame frame;
   while (reader.next(frame)) frames.push_back(std::move(frame));
   return frames;
-}
-
-std::vector<Frame> read_extxyz(const std::string& path) {
-  std::error_code ec;
-  // An ifstream "opens" a directory and then reads nothing; say what is wrong instead.
-  SE3T_CHECK(!std::filesystem::is_directory(path, ec), "read_extxyz: ", path,
-             " is a directory, expected an extended XYZ file");
-  std::ifstream in(path);
-  SE3T_CHECK(in.is_open(), "read_extxyz: cannot open ", path);
-  return read_extxyz(in, path);
 }
 
 void write_extxyz(std::ostream& out, const Frame& frame) {

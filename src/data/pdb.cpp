@@ -13,6 +13,7 @@
 #include "se3t/data/elements.h"
 #include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
+#include "se3t/util/gzip_file.h"
 
 namespace se3t {
 
@@ -137,28 +138,7 @@ PdbStructure parse_pdb(const std::string& text, const std::string& source,
 }
 
 PdbStructure read_pdb(const std::string& path, const PdbReadOptions& options) {
-  // gzread passes files that are not gzip-compressed through unchanged.
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), gzclose);
-  SE3T_CHECK(file != nullptr, "read_pdb: cannot open '", path, "'");
-  std::string text;
-  char buffer[1 << 16];
-  for (;;) {
-    const int n = gzread(file.get(), buffer, sizeof(buffer));
-    if (n < 0) {
-      int code = 0;
-      const char* message = gzerror(file.get(), &code);
-      SE3T_CHECK(false, "read_pdb: cannot read '", path, "': ", message);
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  // gzread passed the bytes through: a file named .gz that is not gzip is a mistake to name,
-  // not a PDB file without atoms.
-  const bool gz_name = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  SE3T_CHECK(!gz_name || gzdirect(file.get()) == 0, "read_pdb: '", path,
-             "' is named .gz but is not gzip-compressed (no gzip header); rename it without .gz "
-             "if it is a plain PDB file");
-  return parse_pdb(text, path, options);
+  return parse_pdb(read_maybe_gzip(path, "read_pdb"), path, options);
 }
 
 void write_pdb(const std::string& path, const PdbStructure& structure) {
@@ -177,8 +157,7 @@ void write_pdb(const std::string& path, const PdbStructure& structure) {
     text += line;
   }
   text += "END\n";
-  const bool gz = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  if (gz) {
+  if (has_gz_suffix(path)) {
     std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "wb"), gzclose);
     SE3T_CHECK(file != nullptr, "write_pdb: cannot open '", path, "' for writing");
     const int n = gzwrite(file.get(), text.data(), static_cast<unsigned>(text.size()));

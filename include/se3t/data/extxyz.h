@@ -85,7 +85,8 @@ class ExtxyzReader {
   bool failed_ = false;
 };
 
-// All frames of a file / stream.
+// All frames of a file / stream. A path ending in .gz is read gzip-compressed (zlib; defined
+// in src/data/extxyz_file.cpp so that the parser itself stays std-only).
 std::vector<Frame> read_extxyz(const std::string& path);
 std::vector<Frame> read_extxyz(std::istream& in, const std::string& source_name);
 
