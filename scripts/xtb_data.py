@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""Steps of scripts/make-xtb-data.sh that are easier in Python than in bash.
+
+  label TRJ OUT.extxyz --t0-fs T --dump-fs D [--stride S] [--cell L] [--xtb-args 'OPTIONS']
+      reads every S-th frame of an xtb MD dump (xtb.trj, Angstrom), rounds the positions to
+      the precision written out, recomputes energy and gradient of each frame with one
+      `xtb --grad` run and writes extended XYZ with energy and forces (with --cell: periodic,
+      xtb reads a VASP POSCAR, the file gets Lattice and pbc).
+
+Units written: Angstrom, kcal/mol, kcal/mol/Angstrom (the units of
+data/README.md). Conversions from xtb's atomic units use CODATA 2018.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HARTREE_KCAL = 627.509474063  # kcal/mol per Hartree (CODATA 2018)
+BOHR_ANGSTROM = 0.529177210903  # Angstrom per Bohr (CODATA 2018)
+POS_DECIMALS = 8
+FORCE_DECIMALS = 6
+ENERGY_DECIMALS = 8
+
+
+def read_trj(path):
+    """Frames of an xtb trajectory (xyz blocks): list of (symbols, positions)."""
+    with open(path) as f:
+        lines = f.read().splitlines()
+    frames, i = [], 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        n = int(lines[i])
+        block = lines[i + 2:i + 2 + n]
+        if len(block) != n:
+            sys.exit(f"{path}: truncated frame at line {i + 1}")
+        symbols = [b.split()[0].capitalize() for b in block]
+        pos = np.array([[float(x) for x in b.split()[1:4]] for b in block])
+        frames.append((symbols, pos))
+        i += 2 + n
+    return frames
+
+
+def write_xyz(path, symbols, pos, comment=""):
+    with open(path, "w") as f:
+        f.write(f"{len(symbols)}\n{comment}\n")
+        for s, p in zip(symbols, pos):
+            f.write(s + " " + " ".join(f"{x:.{POS_DECIMALS}f}" for x in p) + "\n")
+
+
+def write_poscar(path, symbols, pos, cell):
+    """VASP POSCAR (xtb reads it as a periodic structure), Cartesian Angstrom."""
+    order = []
+    for s in symbols:
+        if s not in order:
+            order.append(s)
+    idx = [i for s in order for i in range(len(symbols)) if symbols[i] == s]
+    with open(path, "w") as f:
+        f.write("water\n1.0\n")
+        for row in cell:
+            f.write(" ".join(f"{x:.{POS_DECIMALS}f}" for x in row) + "\n")
+        f.write(" ".join(order) + "\n")
+        f.write(" ".join(str(symbols.count(s)) for s in order) + "\n")
+        f.write("Cartesian\n")
+        for i in idx:
+            f.write(" ".join(f"{x:.{POS_DECIMALS}f}" for x in pos[i]) + "\n")
+    return idx
+
+
+def read_engrad(path, n):
+    """Energy (Eh) and gradient (Eh/Bohr, n x 3) from xtb's ORCA-style .engrad file."""
+    with open(path) as f:
+        values = [l.split()[0] for l in f if l.strip() and not l.lstrip().startswith("#")]
+    if int(values[0]) != n:
+        sys.exit(f"{path}: {values[0]} atoms, expected {n}")
+    energy = float(values[1])
+    grad = np.array([float(v) for v in values[2:2 + 3 * n]]).reshape(n, 3)
+    return energy, grad
+
+
+def fmt(x, d):
+    s = f"{x:.{d}f}"
+    return "0." + "0" * d if s.lstrip("-") == "0." + "0" * d else s  # no "-0.000"
+
+
+def run_xtb(workdir, args, xtb):
+    if os.path.exists(os.path.join(workdir, "frame.engrad")):
+        os.remove(os.path.join(workdir, "frame.engrad"))
+    with open(os.path.join(workdir, "xtb.out"), "w") as out:
+        rc = subprocess.run([xtb] + args, cwd=workdir, stdout=out,
+                            stderr=subprocess.STDOUT).returncode
+    with open(os.path.join(workdir, "xtb.out")) as f:
+        text = f.read()
+    if rc != 0 or "normal termination of xtb" not in text:
+        sys.exit(f"xtb {' '.join(args)} failed in {workdir} (exit {rc}); see xtb.out there")
+
+
+def label(a):
+    frames = read_trj(a.trj)[::a.stride]
+    work = a.out + ".work"
+    os.makedirs(work, exist_ok=True)
+    lines = []
+    cell = None if a.cell is None else np.eye(3) * a.cell
+    for k, (symbols, pos) in enumerate(frames):
+        n = len(symbols)
+        pos = np.round(pos, POS_DECIMALS)
+        if cell is not None:
+            # Wrap into the box [0, L): the energy is periodic, the file stays tidy.
+            pos = np.round(np.mod(pos, a.cell), POS_DECIMALS)
+            order = write_poscar(os.path.join(work, "frame.poscar"), symbols, pos, cell)
+            run_xtb(work, ["frame.poscar", "--grad", "--norestart"] + a.xtb_args, a.xtb)
+        else:
+            order = list(range(n))
+            write_xyz(os.path.join(work, "frame.xyz"), symbols, pos)
+            run_xtb(work, ["frame.xyz", "--grad", "--norestart"] + a.xtb_args, a.xtb)
+        energy, grad_sorted = read_engrad(os.path.join(work, "frame.engrad"), n)
+        grad = np.empty_like(grad_sorted)
+        grad[order] = grad_sorted
+        forces = -grad * HARTREE_KCAL / BOHR_ANGSTROM
+        info = [f"energy={fmt(energy * HARTREE_KCAL, ENERGY_DECIMALS)}",
+                f"time_fs={a.t0_fs + k * a.stride * a.dump_fs:.1f}"]
+        if cell is not None:
+            info.insert(1, 'Lattice="' + " ".join(fmt(x, POS_DECIMALS) for x in cell.ravel()) + '"')
+            info.append('pbc="T T T"')
+        else:
+            info.append('pbc="F F F"')
+        lines.append(str(n))
+        props = "Properties=species:S:1:pos:R:3:forces:R:3"
+        if cell is not None:
+            props = info[1] + " " + props
+            info.pop(1)
+        lines.append(props + " " + " ".join(info))
+        for s, p, f in zip(symbols, pos, forces):
+            lines.append(s + " " + " ".join(fmt(x, POS_DECIMALS) for x in p) + " " +
+                         " ".join(fmt(x, FORCE_DECIMALS) for x in f))
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, a.out)
+    print(f"{a.out}: {len(frames)} frames")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("label")
+    q.add_argument("trj")
+    q.add_argument("out")
+    q.add_argument("--t0-fs", type=float, required=True)
+    q.add_argument("--dump-fs", type=float, required=True)
+    q.add_argument("--stride", type=int, default=1, help="label every STRIDE-th frame")
+    q.add_argument("--cell", type=float, help="cubic cell edge (Angstrom): periodic")
+    q.add_argument("--xtb", default="xtb")
+    q.add_argument("--xtb-args", default="", help="options of each xtb --grad run")
+    a = p.parse_args()
+    a.xtb_args = a.xtb_args.split()
+    label(a)
+
+
+if __name__ == "__main__":
+    main()
