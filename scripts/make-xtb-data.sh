@@ -99,18 +99,21 @@ md_chunk() {
     echo "make-xtb-data: no trajectory in $dir" >&2; exit 1; }
 }
 
-# label TRJ T0_FS DUMP_FS STRIDE CELL LABEL_ARGS... DIR: energies and forces of every
-# STRIDE-th frame of TRJ (frames DUMP_FS apart, the first at T0_FS); CELL is the cubic cell
-# edge (Angstrom) or "none".
+# label TRJ T0_FS DUMP_FS STRIDE CELL UNCONVERGED LABEL_ARGS... DIR: energies and forces of
+# every STRIDE-th frame of TRJ (frames DUMP_FS apart, the first at T0_FS); CELL is the cubic
+# cell edge (Angstrom) or "none"; UNCONVERGED "skip" leaves out frames whose SCC does not
+# converge or converges to a HOMO-LUMO gap below 1 eV (listed in frames.extxyz.skipped),
+# "stop" stops at the first that does not converge.
 label() {
-  local trj=$1 t0=$2 dump=$3 stride=$4 cell=$5
-  shift 5
+  local trj=$1 t0=$2 dump=$3 stride=$4 cell=$5 unconverged=$6
+  shift 6
   local dir=${*: -1}
   local args="${*:1:$#-1}"
-  local periodic=()
-  [ "$cell" != none ] && periodic=(--cell "$cell")
+  local options=()
+  [ "$cell" != none ] && options+=(--cell "$cell")
+  [ "$unconverged" = skip ] && options+=(--skip-unconverged --min-gap-ev 1.0)
   nice -n "$NICE" "$PY" scripts/xtb_data.py label "$trj" "$dir/frames.extxyz" --t0-fs "$t0" \
-    --dump-fs "$dump" --stride "$stride" "${periodic[@]}" --xtb "$XTB" --xtb-args "$args"
+    --dump-fs "$dump" --stride "$stride" "${options[@]}" --xtb "$XTB" --xtb-args "$args"
   rm -rf "$dir/frames.extxyz.work"
 }
 
@@ -160,7 +163,7 @@ run_trajectory() {
     case ${roles[$k]} in
       train | valid | test)
         stage "$prefix-label-${names[$k]}" label "$WORK_DIR/$name/xtb.trj" "${t0s[$k]}" \
-          "$dump" 1 none "${LABEL_ARGS[@]}" ;;
+          "$dump" 1 none stop "${LABEL_ARGS[@]}" ;;
       equil | gap) ;;
       *) echo "make-xtb-data: unknown role '${roles[$k]}' in '$layout'" >&2; exit 1 ;;
     esac
@@ -230,7 +233,10 @@ make_aspirin() {
 # Chunks of 25 frames 50 fs apart (1.25 ps) after 5 ps of equilibration, every WATER_STRIDE-th
 # frame labelled (default 5: 250 fs apart, 5 per chunk; a GFN1 gradient of the box takes about
 # 10 s here): train 2 chunks (10 frames), 2.5 ps gap, valid 1 (5), 2.5 ps gap, test 4 (20).
-# WATER_STRIDE=1 labels every frame (25 per chunk) in new stages.
+# WATER_STRIDE=1 labels every frame (25 per chunk) in new stages. For some configurations
+# periodic GFN1 does not converge (the SCC oscillates, also with 1000 iterations or the
+# default accuracy) or converges to a spurious state with a gap near 0 eV (7 eV otherwise):
+# those frames are left out and listed.
 WATER_N=32
 WATER_L=9.865
 WATER_FRAMES=25
@@ -253,16 +259,16 @@ make_water() {
   for k in "${!roles[@]}"; do
     case ${roles[$k]} in
       train | valid | test)
-        stage "water-label-$k-s$WATER_STRIDE" label "$WORK_DIR/$md/chunk-$k.xyz" \
+        stage "water-label-$k-s$WATER_STRIDE-gap1" label "$WORK_DIR/$md/chunk-$k.xyz" \
           "$("$PY" -c "print(5000.0 + $k * $WATER_FRAMES * $WATER_EVERY_FS)")" \
-          "$WATER_EVERY_FS" "$WATER_STRIDE" "$WATER_L" --gfn 1 --acc 0.01 ;;
+          "$WATER_EVERY_FS" "$WATER_STRIDE" "$WATER_L" skip --gfn 1 --acc 0.01 ;;
     esac
   done
   local split
   for split in train valid test; do
     local chunks=()
     for k in "${!roles[@]}"; do
-      [ "${roles[$k]}" = "$split" ] && chunks+=("water-label-$k-s$WATER_STRIDE")
+      [ "${roles[$k]}" = "$split" ] && chunks+=("water-label-$k-s$WATER_STRIDE-gap1")
     done
     if [ ${#chunks[@]} -gt 0 ]; then assemble water "$split" "${chunks[@]}"; fi
   done

@@ -5,7 +5,10 @@
       reads every S-th frame of an xtb MD dump (xtb.trj, Angstrom), rounds the positions to
       the precision written out, recomputes energy and gradient of each frame with one
       `xtb --grad` run and writes extended XYZ with energy and forces (with --cell: periodic,
-      xtb reads a VASP POSCAR, the file gets Lattice and pbc).
+      xtb reads a VASP POSCAR, the file gets Lattice and pbc). With --skip-unconverged a
+      frame whose SCC does not converge is left out (its time listed in OUT.skipped) instead
+      of stopping the run; with --min-gap-ev G so is a frame whose HOMO-LUMO gap is below G
+      (a spurious, nearly metallic SCC solution), and the others get gap_ev.
 
 Units written: Angstrom, kcal/mol, kcal/mol/Angstrom (the units of
 data/README.md). Conversions from xtb's atomic units use CODATA 2018.
@@ -87,7 +90,18 @@ def fmt(x, d):
     return "0." + "0" * d if s.lstrip("-") == "0." + "0" * d else s  # no "-0.000"
 
 
-def run_xtb(workdir, args, xtb):
+NOT_CONVERGED = "Self consistent charge iterator did not converge"
+
+
+def homo_lumo_gap_ev(workdir):
+    """The HOMO-LUMO gap (eV) that xtb printed in workdir/xtb.out."""
+    with open(os.path.join(workdir, "xtb.out")) as f:
+        gaps = [l.split()[-2] for l in f if l.strip().startswith("HL-Gap")]
+    return float(gaps[-1])
+
+
+def run_xtb(workdir, args, xtb, allow_unconverged=False):
+    """Runs xtb; False when its SCC did not converge and allow_unconverged is set."""
     if os.path.exists(os.path.join(workdir, "frame.engrad")):
         os.remove(os.path.join(workdir, "frame.engrad"))
     with open(os.path.join(workdir, "xtb.out"), "w") as out:
@@ -95,34 +109,53 @@ def run_xtb(workdir, args, xtb):
                             stderr=subprocess.STDOUT).returncode
     with open(os.path.join(workdir, "xtb.out")) as f:
         text = f.read()
+    if allow_unconverged and rc != 0 and NOT_CONVERGED in text:
+        return False
     if rc != 0 or "normal termination of xtb" not in text:
         sys.exit(f"xtb {' '.join(args)} failed in {workdir} (exit {rc}); see xtb.out there")
+    return True
 
 
 def label(a):
     frames = read_trj(a.trj)[::a.stride]
     work = a.out + ".work"
     os.makedirs(work, exist_ok=True)
-    lines = []
+    lines, labelled, skipped = [], 0, []
     cell = None if a.cell is None else np.eye(3) * a.cell
     for k, (symbols, pos) in enumerate(frames):
         n = len(symbols)
+        time_fs = a.t0_fs + k * a.stride * a.dump_fs
         pos = np.round(pos, POS_DECIMALS)
         if cell is not None:
             # Wrap into the box [0, L): the energy is periodic, the file stays tidy.
             pos = np.round(np.mod(pos, a.cell), POS_DECIMALS)
             order = write_poscar(os.path.join(work, "frame.poscar"), symbols, pos, cell)
-            run_xtb(work, ["frame.poscar", "--grad", "--norestart"] + a.xtb_args, a.xtb)
+            args = ["frame.poscar"]
         else:
             order = list(range(n))
             write_xyz(os.path.join(work, "frame.xyz"), symbols, pos)
-            run_xtb(work, ["frame.xyz", "--grad", "--norestart"] + a.xtb_args, a.xtb)
+            args = ["frame.xyz"]
+        if not run_xtb(work, args + ["--grad", "--norestart"] + a.xtb_args, a.xtb,
+                       a.skip_unconverged):
+            skipped.append(time_fs)
+            print(f"{a.trj}: frame at {time_fs:.1f} fs left out: {NOT_CONVERGED}",
+                  file=sys.stderr)
+            continue
+        gap = homo_lumo_gap_ev(work) if a.min_gap_ev is not None else None
+        if gap is not None and gap < a.min_gap_ev:
+            skipped.append(time_fs)
+            print(f"{a.trj}: frame at {time_fs:.1f} fs left out: HOMO-LUMO gap {gap:.3f} eV",
+                  file=sys.stderr)
+            continue
+        labelled += 1
         energy, grad_sorted = read_engrad(os.path.join(work, "frame.engrad"), n)
         grad = np.empty_like(grad_sorted)
         grad[order] = grad_sorted
         forces = -grad * HARTREE_KCAL / BOHR_ANGSTROM
         info = [f"energy={fmt(energy * HARTREE_KCAL, ENERGY_DECIMALS)}",
-                f"time_fs={a.t0_fs + k * a.stride * a.dump_fs:.1f}"]
+                f"time_fs={time_fs:.1f}"]
+        if gap is not None:
+            info.append(f"gap_ev={gap:.4f}")
         if cell is not None:
             info.insert(1, 'Lattice="' + " ".join(fmt(x, POS_DECIMALS) for x in cell.ravel()) + '"')
             info.append('pbc="T T T"')
@@ -139,9 +172,11 @@ def label(a):
                          " ".join(fmt(x, FORCE_DECIMALS) for x in f))
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("".join(line + "\n" for line in lines))
     os.replace(tmp, a.out)
-    print(f"{a.out}: {len(frames)} frames")
+    with open(a.out + ".skipped", "w") as f:
+        f.write("".join(f"{t:.1f}\n" for t in skipped))
+    print(f"{a.out}: {labelled} frames" + (f", {len(skipped)} left out" if skipped else ""))
 
 
 def main():
@@ -156,6 +191,11 @@ def main():
     q.add_argument("--cell", type=float, help="cubic cell edge (Angstrom): periodic")
     q.add_argument("--xtb", default="xtb")
     q.add_argument("--xtb-args", default="", help="options of each xtb --grad run")
+    q.add_argument("--skip-unconverged", action="store_true",
+                   help="leave out frames whose SCC does not converge (listed in OUT.skipped)")
+    q.add_argument("--min-gap-ev", type=float,
+                   help="leave out frames whose HOMO-LUMO gap is smaller (listed in OUT.skipped); "
+                   "the frames kept get gap_ev")
     a = p.parse_args()
     a.xtb_args = a.xtb_args.split()
     label(a)
