@@ -6,10 +6,16 @@
 
 #include "bindings.h"
 #include "se3t/bench/workloads.h"
+#include "se3t/util/runtime.h"
 
 namespace se3t::python {
 
 void bind_bench(py::module_& m) {
+  m.def("blas_kernels", &blas_kernels, "The BLAS kernels in use, e.g. 'OpenBLAS SkylakeX'.");
+  m.def("better_blas_coretype", &better_blas_coretype,
+        "The OPENBLAS_CORETYPE the se3t program would restart itself with ('' when none): "
+        "OpenBLAS 0.3.21 gives CPUs newer than itself its generic Prescott kernels. The "
+        "variable is read when OpenBLAS loads, so set it before starting Python.");
   m.def(
       "bench_workload",
       [](const std::string& name, int64_t batch, uint64_t seed) {

@@ -38,6 +38,7 @@
 #include "se3t/distributed/launcher.h"
 #include "se3t/distributed/shared_batches.h"
 #include "se3t/train/checkpoint.h"
+#include "se3t/util/runtime.h"
 #include "se3t/util/text.h"
 
 extern char** environ;
@@ -332,8 +333,11 @@ INSTANTIATE_TEST_SUITE_P(Tasks, DataParallel, ::testing::Values("nbody", "molecu
 }  // namespace
 }  // namespace se3t
 
-// This program is also the evaluation worker of the test above.
+// This program is also the evaluation worker of the test above. As tests/common/test_main.cpp:
+// the se3t program's BLAS kernels (results are compared with its to the bit) and a fixed seed.
 int main(int argc, char** argv) {
+  se3t::restart_with_better_blas_kernels(argv);
+  at::manual_seed(20200617);
   if (const char* spec = std::getenv("SE3T_EVAL_WORKER")) {
     try {
       return se3t::eval_worker(spec);
