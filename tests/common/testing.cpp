@@ -4,9 +4,22 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
+#include "se3t/util/runtime.h"
+
 namespace se3t::testing {
+
+void init_test_process(char** argv) {
+  restart_with_better_blas_kernels(argv);
+  uint64_t seed = 20200617;  // any fixed value
+  if (const char* s = std::getenv("SE3T_TEST_SEED"); s && *s) {
+    seed = std::strtoull(s, nullptr, 10);
+    std::cout << "SE3T_TEST_SEED=" << seed << "\n";
+  }
+  at::manual_seed(seed);
+}
 
 at::Generator make_generator(uint64_t seed) {
   return at::make_generator<at::CPUGeneratorImpl>(seed);

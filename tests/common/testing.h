@@ -9,6 +9,14 @@ namespace se3t::testing {
 // Deterministic CPU generator for a test (seeded per test so failures reproduce).
 at::Generator make_generator(uint64_t seed);
 
+// First thing in every test program's main (tests/common/test_main.cpp has the usual one).
+// Restarts with the OpenBLAS kernels the se3t program would choose, so results compared with
+// it match to the bit. Seeds LibTorch's default generator, which LibTorch seeds from the
+// operating system in each process: a model built without an explicit generator would get
+// new weights on every run, and a tolerance met by most draws would fail on some.
+// SE3T_TEST_SEED=n draws other weights (to look for draws a tolerance does not cover).
+void init_test_process(char** argv);
+
 // max |a - b| / max(|b|, tiny): the relative error measure used for equivariance checks.
 double relative_error(const at::Tensor& a, const at::Tensor& b);
 // max |a - b|.

@@ -38,7 +38,6 @@
 #include "se3t/distributed/launcher.h"
 #include "se3t/distributed/shared_batches.h"
 #include "se3t/train/checkpoint.h"
-#include "se3t/util/runtime.h"
 #include "se3t/util/text.h"
 
 extern char** environ;
@@ -333,11 +332,9 @@ INSTANTIATE_TEST_SUITE_P(Tasks, DataParallel, ::testing::Values("nbody", "molecu
 }  // namespace
 }  // namespace se3t
 
-// This program is also the evaluation worker of the test above. As tests/common/test_main.cpp:
-// the se3t program's BLAS kernels (results are compared with its to the bit) and a fixed seed.
+// This program is also the evaluation worker of the test above.
 int main(int argc, char** argv) {
-  se3t::restart_with_better_blas_kernels(argv);
-  at::manual_seed(20200617);
+  se3t::testing::init_test_process(argv);
   if (const char* spec = std::getenv("SE3T_EVAL_WORKER")) {
     try {
       return se3t::eval_worker(spec);
