@@ -24,6 +24,10 @@ void BackboneOptions::visit(FieldVisitor& v) {
           "attention values: paper (num_channels / channels_div, like the keys) or wide "
           "(num_channels)",
           {"paper", "wide"});
+  v.field("activation", activation,
+          "nonlinearity of the radial MLPs and NormSE3: relu (the paper's) or silu (smooth: "
+          "continuous forces, for interatomic potentials and molecular dynamics)",
+          {"relu", "silu"});
 }
 
 void BackboneOptions::check(const std::string& where) const {
@@ -53,6 +57,7 @@ SE3TransformerOptions BackboneOptions::network(const Fiber& fiber_in, const Fibe
   o.num_heads = num_heads;
   o.channels_div = channels_div;
   o.radial_hidden = radial_hidden;
+  o.activation = parse_activation(activation, "model");
   o.edge_dim = edge_dim;
   o.self_interaction = parse_self_interaction(self_interaction);
   o.skip = parse_skip(skip);

@@ -80,6 +80,8 @@ std::string SE3TransformerOptions::to_text() const {
   t.put("attention", attention ? "true" : "false");
   t.put("value_layout", to_string(value_layout));
   if (smooth_cutoff > 0) t.put("smooth_cutoff", format_real(smooth_cutoff));
+  // Files without the key (all written before SiLU existed) hold ReLU networks.
+  if (activation != Activation::kReLU) t.put("activation", to_string(activation));
   return t.str();
 }
 
@@ -118,6 +120,8 @@ SE3TransformerOptions SE3TransformerOptions::from_text(const std::string& text) 
       o.value_layout = parse_value_layout(v);
     else if (key == "smooth_cutoff")
       o.smooth_cutoff = t.real(key);
+    else if (key == "activation")
+      o.activation = parse_activation(v, "model options");
     else
       SE3T_CHECK(false, "model options: unknown key '", key, "'");
   }
@@ -137,16 +141,21 @@ SE3TransformerImpl::SE3TransformerImpl(const SE3TransformerOptions& options) : o
                                              .channels_div(options.channels_div)
                                              .edge_dim(options.edge_dim)
                                              .radial_hidden(options.radial_hidden)
+                                             .activation(options.activation)
                                              .skip(options.skip)
                                              .self_interaction(options.self_interaction)
                                              .value_layout(options.value_layout)));
-    if (options.norm) norms_->push_back(NormSE3(NormSE3Options(options.fiber_hidden)));
+    if (options.norm) {
+      norms_->push_back(
+          NormSE3(NormSE3Options(options.fiber_hidden).activation(options.activation)));
+    }
     current = options.fiber_hidden;
   }
   final_ = register_module(
       "final", ConvSE3(ConvSE3Options(current, options.fiber_out)
                            .edge_dim(options.edge_dim)
                            .radial_hidden(options.radial_hidden)
+                           .activation(options.activation)
                            .self_interaction(!current.restricted_to(options.fiber_out).empty())));
 }
 

@@ -56,11 +56,13 @@ AttentionBlockSE3Impl::AttentionBlockSE3Impl(const AttentionBlockSE3Options& o) 
                                                       .num_heads(o.num_heads())
                                                       .channels_div(paper ? 1 : o.channels_div())
                                                       .edge_dim(o.edge_dim())
-                                                      .radial_hidden(o.radial_hidden())));
+                                                      .radial_hidden(o.radial_hidden())
+                                                      .activation(o.activation())));
   } else {
     conv_ = register_module("conv", ConvSE3(ConvSE3Options(o.fiber_in(), mid)
                                                 .edge_dim(o.edge_dim())
-                                                .radial_hidden(o.radial_hidden())));
+                                                .radial_hidden(o.radial_hidden())
+                                                .activation(o.activation())));
   }
   // The input degrees the skip connection carries (a named Fiber: entries() of a temporary
   // would dangle in the loop below).
@@ -82,7 +84,8 @@ AttentionBlockSE3Impl::AttentionBlockSE3Impl(const AttentionBlockSE3Options& o) 
   } else {
     attentive_ = register_module(
         "projection",
-        AttentiveSelfInteraction(AttentiveSelfInteractionOptions(projected_in, o.fiber_out())));
+        AttentiveSelfInteraction(AttentiveSelfInteractionOptions(projected_in, o.fiber_out())
+                                     .activation(o.activation())));
   }
 }
 

@@ -45,6 +45,7 @@ AttentionSE3Impl::AttentionSE3Impl(const AttentionSE3Options& options) : options
       "key_value", ConvSE3(ConvSE3Options(options.fiber_in(), options.fiber_value() + fiber_key_)
                                .edge_dim(options.edge_dim())
                                .radial_hidden(options.radial_hidden())
+                               .activation(options.activation())
                                .kernel(options.kernel())));
   query_ = register_module("query",
                            LinearSE3(LinearSE3Options(options.fiber_in(), fiber_key_).bias(false)));

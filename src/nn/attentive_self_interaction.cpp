@@ -17,8 +17,13 @@ AttentiveSelfInteractionImpl::AttentiveSelfInteractionImpl(
     const int64_t c_in = options.fiber_in().channels(l);
     SE3T_CHECK(c_in > 0, "AttentiveSelfInteraction: output degree ", l,
                " is missing from the input fiber ", options.fiber_in().str());
-    torch::nn::Sequential mlp(torch::nn::Linear(c_in * c_in, options.hidden()), torch::nn::ReLU(),
-                              torch::nn::Linear(options.hidden(), c_out * c_in));
+    torch::nn::Sequential mlp(torch::nn::Linear(c_in * c_in, options.hidden()));
+    if (options.activation() == Activation::kReLU) {
+      mlp->push_back(torch::nn::ReLU());
+    } else {
+      mlp->push_back(torch::nn::SiLU());
+    }
+    mlp->push_back(torch::nn::Linear(options.hidden(), c_out * c_in));
     mlps_.emplace(l, register_module("mlp_" + std::to_string(l), mlp));
   }
 }

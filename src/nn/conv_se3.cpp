@@ -23,10 +23,10 @@ ConvSE3Impl::ConvSE3Impl(const ConvSE3Options& options) : options_(options) {
     radial_blocks_[l] = {offset, c_out * cols};
     offset += c_out * cols;
   }
-  radial_ = register_module(
-      "radial",
-      RadialProfile(
-          RadialProfileOptions(1 + options.edge_dim(), offset).hidden(options.radial_hidden())));
+  radial_ =
+      register_module("radial", RadialProfile(RadialProfileOptions(1 + options.edge_dim(), offset)
+                                                  .hidden(options.radial_hidden())
+                                                  .activation(options.activation())));
   if (options.self_interaction()) {
     const Fiber shared = options.fiber_out().restricted_to(options.fiber_in());
     SE3T_CHECK(!shared.empty(), "ConvSE3: self-interaction needs a degree in both fibers, got ",

@@ -19,11 +19,28 @@ Features NormSE3Impl::forward(const Features& features) {
   SE3T_PROFILE_PHASE(kOther);
   check_features(features, options_.fiber(), -1, "NormSE3: features");
   Features out;
+  if (options_.activation() == Activation::kSiLU) return smooth(features);
   for (const auto& [l, f] : features) {
     // Clamping the squared norm (not the norm) keeps the gradient finite at f = 0.
     const at::Tensor norm = (f * f).sum(-1, /*keepdim=*/true).clamp_min(options_.eps()).sqrt();
-    const at::Tensor scaled = norms_.at(l)->forward(norm.squeeze(-1)).relu().unsqueeze(-1);
+    const at::Tensor scaled =
+        activate(norms_.at(l)->forward(norm.squeeze(-1)), options_.activation()).unsqueeze(-1);
     out[l] = f * (scaled / norm);
+  }
+  return out;
+}
+
+Features NormSE3Impl::smooth(const Features& features) {
+  Features out;
+  for (const auto& [l, f] : features) {
+    if (l == 0) {  // silu(LayerNorm(f)) of the signed scalars, not of |f|: smooth through 0
+      out[l] = at::silu(norms_.at(l)->forward(f.squeeze(-1))).unsqueeze(-1);
+      continue;
+    }
+    // f sigmoid(LayerNorm(|f|)): a gate in (0, 1) on the invariant norms, so the output goes
+    // to 0 with f (f / |f| would be singular there).
+    const at::Tensor norm = (f * f).sum(-1).clamp_min(options_.eps()).sqrt();
+    out[l] = f * at::sigmoid(norms_.at(l)->forward(norm)).unsqueeze(-1);
   }
   return out;
 }

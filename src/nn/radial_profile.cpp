@@ -23,8 +23,9 @@ at::Tensor RadialProfileImpl::forward(const at::Tensor& radial_input) {
 
 at::Tensor RadialProfileImpl::hidden(const at::Tensor& radial_input) {
   check_shape(radial_input, {-1, options_.in_features()}, "RadialProfile: radial_input");
-  const at::Tensor h = ln1->forward(fc1->forward(radial_input)).relu();
-  return ln2->forward(fc2->forward(h)).relu();
+  const Activation a = options_.activation();
+  const at::Tensor h = activate(ln1->forward(fc1->forward(radial_input)), a);
+  return activate(ln2->forward(fc2->forward(h)), a);
 }
 
 }  // namespace se3t

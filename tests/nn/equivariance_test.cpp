@@ -134,11 +134,13 @@ TEST_P(Equivariance, AttentionBlockSE3AllVariants) {
 
 TEST_P(Equivariance, NormSE3) {
   const auto dtype = GetParam();
-  NormSE3 norm{NormSE3Options(kAll)};
-  norm->to(dtype);
-  const double err = equivariance_error(
-      [&](const GraphBatch&, const Features& f) { return norm->forward(f); }, kAll, dtype);
-  EXPECT_LT(err, tolerance(dtype));
+  for (const Activation a : {Activation::kReLU, Activation::kSiLU}) {  // paper's and smooth
+    NormSE3 norm{NormSE3Options(kAll).activation(a)};
+    norm->to(dtype);
+    const double err = equivariance_error(
+        [&](const GraphBatch&, const Features& f) { return norm->forward(f); }, kAll, dtype);
+    EXPECT_LT(err, tolerance(dtype)) << to_string(a);
+  }
 }
 
 TEST_P(Equivariance, AveragePoolingOfAllDegrees) {
@@ -165,12 +167,16 @@ SE3TransformerOptions model_options(bool attention) {
 
 TEST_P(Equivariance, SE3TransformerModel) {
   const auto dtype = GetParam();
-  SE3Transformer model(model_options(true));
-  model->to(dtype);
-  const double err = equivariance_error(
-      [&](const GraphBatch& g, const Features& f) { return model->forward(g, f); },
-      model_options(true).fiber_in, dtype, 2, /*edge_dim=*/1);
-  EXPECT_LT(err, tolerance(dtype));
+  for (const Activation a : {Activation::kReLU, Activation::kSiLU}) {
+    SE3TransformerOptions o = model_options(true);
+    o.activation = a;
+    SE3Transformer model(o);
+    model->to(dtype);
+    const double err = equivariance_error(
+        [&](const GraphBatch& g, const Features& f) { return model->forward(g, f); }, o.fiber_in,
+        dtype, 2, /*edge_dim=*/1);
+    EXPECT_LT(err, tolerance(dtype)) << to_string(a);
+  }
 }
 
 TEST_P(Equivariance, TensorFieldNetworkModelPooled) {

@@ -122,8 +122,10 @@ TEST(Gradients, LinearAndAttentiveSelfInteractionAndNorm) {
 }
 
 TEST(Gradients, WholeModelsIncludingPooling) {
-  for (const bool attention : {true, false}) {
+  for (const auto& [attention, activation] : std::vector<std::pair<bool, Activation>>{
+           {true, Activation::kReLU}, {false, Activation::kReLU}, {true, Activation::kSiLU}}) {
     SE3TransformerOptions o;
+    o.activation = activation;
     o.fiber_in = Fiber{{0, 2}, {1, 1}};
     o.fiber_hidden = Fiber::uniform(2, 2);
     o.fiber_out = Fiber{{0, 1}};

@@ -28,6 +28,7 @@ struct BackboneOptions {
   // "paper": attention values with num_channels / channels_div channels, like the keys (the
   // paper's and NVIDIA's network); "wide": values with num_channels.
   std::string value_layout = "paper";
+  std::string activation = "relu";  // "relu" (the paper's) | "silu" (continuous forces)
 
   void visit(FieldVisitor& v);
   bool attention() const { return type == "se3_transformer"; }

@@ -39,6 +39,9 @@ struct SE3TransformerOptions {
   // edge, u(|x_ij| / smooth_cutoff) (se3t/nn/cutoff_envelope.h), so outputs and their
   // derivatives stay continuous as edges of a radius graph with this cutoff come and go.
   double smooth_cutoff = 0.0;
+  // Of the radial MLPs, NormSE3 and the attentive self-interaction (se3t/nn/activation.h):
+  // ReLU, the paper's, or SiLU, whose smooth energies give continuous forces.
+  Activation activation = Activation::kReLU;
 
   // Highest degree any layer uses: the edge basis is built up to it once per forward pass.
   int64_t max_degree() const;

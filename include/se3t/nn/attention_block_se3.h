@@ -36,6 +36,7 @@ struct AttentionBlockSE3Options {
   TORCH_ARG(int64_t, channels_div) = 2;
   TORCH_ARG(int64_t, edge_dim) = 0;
   TORCH_ARG(int64_t, radial_hidden) = 32;
+  TORCH_ARG(Activation, activation) = Activation::kReLU;  // of the radial MLPs
   TORCH_ARG(Skip, skip) = Skip::kCat;
   TORCH_ARG(SelfInteraction, self_interaction) = SelfInteraction::kLinear;
   TORCH_ARG(ValueLayout, value_layout) = ValueLayout::kPaper;  // attention blocks only

@@ -23,6 +23,7 @@ struct AttentionSE3Options {
   TORCH_ARG(int64_t, channels_div) = 2;
   TORCH_ARG(int64_t, edge_dim) = 0;
   TORCH_ARG(int64_t, radial_hidden) = 32;
+  TORCH_ARG(Activation, activation) = Activation::kReLU;  // of the radial MLPs
   // Replace the softmax by uniform weights 1/|N(i)| (for ablations and tests).
   TORCH_ARG(bool, uniform_attention) = false;
   // Reference composition or the fused kernels (the key/value convolution's radial

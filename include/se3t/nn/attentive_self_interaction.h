@@ -6,6 +6,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
+#include "se3t/nn/activation.h"
 #include "se3t/nn/features.h"
 
 namespace se3t {
@@ -16,6 +17,7 @@ struct AttentiveSelfInteractionOptions {
   TORCH_ARG(Fiber, fiber_in);
   TORCH_ARG(Fiber, fiber_out);  // each output degree must be present in fiber_in
   TORCH_ARG(int64_t, hidden) = 32;
+  TORCH_ARG(Activation, activation) = Activation::kReLU;  // of the MLP (se3t/nn/activation.h)
 };
 
 class AttentiveSelfInteractionImpl : public torch::nn::Module {

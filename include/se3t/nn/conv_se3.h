@@ -7,6 +7,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
+#include "se3t/nn/activation.h"
 #include "se3t/nn/edge_geometry.h"
 #include "se3t/nn/features.h"
 #include "se3t/nn/kernel_path.h"
@@ -24,6 +25,7 @@ struct ConvSE3Options {
   TORCH_ARG(Fiber, fiber_out);
   TORCH_ARG(int64_t, edge_dim) = 0;  // scalar edge attributes fed to the radial MLP
   TORCH_ARG(int64_t, radial_hidden) = 32;
+  TORCH_ARG(Activation, activation) = Activation::kReLU;  // of the radial MLPs
   TORCH_ARG(bool, self_interaction) = false;  // add W^{ll} f_i^l (degrees in both fibers)
   TORCH_ARG(Aggregation, aggregation) = Aggregation::kSum;
   // Reference composition or the fused radial-weight kernel (src/kernels); kAuto follows

@@ -1,10 +1,13 @@
 // RadialProfile: the learned radial functions phi^{lk}_J(|x|) of the kernels (docs/design.md,
-// Layers): Linear -> LayerNorm -> ReLU -> Linear -> LayerNorm -> ReLU -> Linear.
+// Layers): Linear -> LayerNorm -> ReLU -> Linear -> LayerNorm -> ReLU -> Linear (or SiLU for
+// ReLU, se3t/nn/activation.h).
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
+
+#include "se3t/nn/activation.h"
 
 namespace se3t {
 
@@ -14,6 +17,7 @@ struct RadialProfileOptions {
   TORCH_ARG(int64_t, in_features);   // 1 (the distance) + edge attribute width
   TORCH_ARG(int64_t, out_features);  // all radial weights of a layer
   TORCH_ARG(int64_t, hidden) = 32;   // the paper's width
+  TORCH_ARG(Activation, activation) = Activation::kReLU;
 };
 
 class RadialProfileImpl : public torch::nn::Module {
