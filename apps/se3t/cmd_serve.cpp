@@ -32,12 +32,14 @@ void add_serve_command(CLI::App& app) {
   cmd->footer(
       "Connects to the i-PI server at --ipi (unix:NAME is the socket /tmp/ipi_NAME that i-PI\n"
       "and ASE's SocketIOCalculator(unixsocket=NAME) open; HOST:PORT a TCP one) and answers\n"
-      "its positions with the energy, forces F = -dE/dx and virial (zero: molecule models\n"
-      "give no stress) of the molecule model of --checkpoint (several: their ensemble mean),\n"
+      "its positions with the energy, forces F = -dE/dx and virial of the molecule model of\n"
+      "--checkpoint (several: their ensemble mean),\n"
       "until the server ends the session. The protocol sends no elements: they are those of\n"
       "the frame --frame of --data, in order. Energies are converted from --energy-unit to\n"
       "Hartree, lengths are Bohr on the wire. The system is isolated and the cell the server\n"
-      "sends ignored, unless --periodic (which molecule models refuse). Prints a JSON summary.");
+      "sends ignored (virial zero), unless --periodic: then the server's cell is periodic and\n"
+      "the virial is -V sigma, sigma the model's stress (dE/d strain / V; models trained with\n"
+      "a cutoff; fully connected ones refuse a periodic cell). Prints a JSON summary.");
   cmd->add_option("--ipi", opts->ipi, "server address: unix:NAME or HOST:PORT")->required();
   cmd->add_option("--checkpoint", opts->checkpoints,
                   "molecule model (from se3t train); repeat for an ensemble")

@@ -2,8 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include "se3t/data/elements.h"
 #include "se3t/md/units.h"
+#include "se3t/models/stress.h"
 #include "se3t/util/check.h"
 
 namespace se3t::md {
@@ -23,9 +26,15 @@ MoleculePotential::MoleculePotential(MoleculeEnsemble ensemble, std::vector<std:
 
 PotentialOutput MoleculePotential::compute(const at::Tensor& positions,
                                            const SimulationCell* cell) {
-  SE3T_CHECK(cell == nullptr || !cell->periodic(),
-             "a molecule model describes isolated molecules: it cannot run a periodic cell "
-             "(pbc = \"F F F\" keeps the cell for wrapping only)");
+  const bool periodic = cell != nullptr && cell->periodic();
+  if (periodic) {
+    for (const MoleculeModel& member : ensemble_.members()) {
+      SE3T_CHECK(member->options().cutoff > 0.0,
+                 "a fully connected molecule model (cutoff 0) cannot run a periodic cell: train "
+                 "one with a [data] cutoff, or set pbc = \"F F F\" to use the cell for wrapping "
+                 "only");
+    }
+  }
   SE3T_CHECK(positions.dim() == 2 && positions.size(0) == static_cast<int64_t>(numbers_.size()),
              "MoleculePotential: expected positions [", numbers_.size(), ", 3]");
   std::vector<Molecule> molecule(1);
@@ -35,10 +44,21 @@ PotentialOutput MoleculePotential::compute(const at::Tensor& positions,
   for (size_t i = 0; i < numbers_.size(); ++i) {
     for (int d = 0; d < 3; ++d) molecule[0].positions[i][d] = x.data_ptr<double>()[3 * i + d];
   }
-  const EnsemblePrediction p = ensemble_.predict(molecule, {0}, /*forces=*/true, "md");
+  if (periodic) {
+    molecule[0].cell = cell->vectors;
+    molecule[0].pbc = cell->pbc;
+  }
+  const EnsemblePrediction p =
+      ensemble_.predict(molecule, {0}, /*forces=*/true, "md", /*stress=*/periodic);
   PotentialOutput out;
   out.energy = p.energy.item<double>() * ev_per_unit_;
   out.forces = (p.forces.to(at::kDouble) * ev_per_unit_).contiguous();
+  if (periodic) {
+    // The virial -V sigma (i-PI's and ASE's SocketIOCalculator's convention), from the stress
+    // of the strain derivative (se3t/models/stress.h).
+    const double volume = std::abs(cell->matrix().det().item<double>());
+    out.virial = (stress_from_voigt(p.stress[0]) * (-volume * ev_per_unit_)).contiguous();
+  }
   return out;
 }
 

@@ -116,6 +116,44 @@ TEST(Md, NveWithAModelConservesEnergyAtSecondOrderAndRestartsBitForBit) {
   EXPECT_FALSE(fs::exists(dir / "range.extxyz"));
 }
 
+TEST(Md, PeriodicWaterConservesEnergyAndFullyConnectedModelsRefuseACell) {
+  TempDir dir("md-periodic");
+  const std::string ckpt = testing::train_tiny_water_checkpoint(dir, "float64");
+  const std::string water = testing::source_dir() + "/data/xtb/water/valid.extxyz.gz";
+  // 20 fs of NVE of the periodic box (atoms cross the cell walls and are wrapped) at dt = 0.5
+  // and 0.25 fs: the drift falls at second order, so the forces are the exact gradient of
+  // the periodic energy (with images) also across the walls.
+  std::vector<double> drift;
+  for (const auto& [dt, steps] :
+       std::vector<std::pair<std::string, std::string>>{{"0.5", "40"}, {"0.25", "80"}}) {
+    const std::string log = dir / ("nve_" + dt + ".csv");
+    const CommandResult r = md({"--checkpoint", ckpt, "--data", water, "--steps", steps, "--dt", dt,
+                                "--temperature", "300", "--seed", "2", "--every", "1", "--out",
+                                dir / ("nve_" + dt + ".extxyz"), "--log", log});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<double> e = total_energies(log);
+    ASSERT_EQ(e.size(), static_cast<size_t>(std::stoi(steps) + 1));
+    double d = 0.0;
+    for (double x : e) d = std::max(d, std::abs(x - e[0]));
+    drift.push_back(d);
+  }
+  EXPECT_GT(drift[0], 0.0);
+  EXPECT_NEAR(drift[0] / drift[1], 4.0, 1.2) << drift[0] << " " << drift[1];
+  const std::vector<Frame> traj = read_extxyz(dir / "nve_0.5.extxyz");
+  ASSERT_TRUE(traj.back().cell.has_value());
+  std::printf("periodic NVE energy drift over 20 fs: %.3g eV (dt 0.5 fs), %.3g eV (0.25 fs)\n",
+              drift[0], drift[1]);
+
+  // The molecule model of the other tests is fully connected: no graph over periodic images.
+  const std::string molecule_ckpt = testing::train_tiny_molecule_checkpoint(dir, "float64");
+  const CommandResult refused = md({"--checkpoint", molecule_ckpt, "--data", water, "--steps", "1",
+                                    "--out", dir / "refused.extxyz"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_EQ(refused.signal, 0);
+  EXPECT_NE(refused.err.find("cannot run a periodic cell"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dir / "refused.extxyz"));
+}
+
 TEST(Md, CtrlCLeavesACompleteTrajectoryAndARestartFile) {
   TempDir dir("md-sigint");
   const std::string ckpt = testing::train_tiny_molecule_checkpoint(dir, "float64");

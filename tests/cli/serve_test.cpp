@@ -34,6 +34,21 @@ TEST(Serve, AseMolecularDynamicsThroughTheIpiSocketMatchesPredict) {
   EXPECT_NE(r.out.find("\"evaluations\": 6"), std::string::npos) << r.out;
 }
 
+TEST(Serve, PeriodicWaterThroughTheIpiSocketGivesPredictsStressFromTheVirial) {
+  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+  TempDir dir("serve-periodic");
+  const std::string ckpt = testing::train_tiny_water_checkpoint(dir, "float64");
+  const CommandResult r = run_command(
+      {"/usr/bin/python3", testing::source_dir() + "/tests/cli/ase_ipi_md.py", "--se3t",
+       se3t_program(), "--checkpoint", ckpt, "--data",
+       testing::source_dir() + "/data/xtb/water/valid.extxyz.gz", "--steps", "3", "--periodic"},
+      240);
+  if (r.exit_code == 77) GTEST_SKIP() << r.out;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::printf("%s", r.out.c_str());
+  EXPECT_NE(r.out.find("\"evaluations\": 4"), std::string::npos) << r.out;
+}
+
 TEST(Serve, NoServerOrABadAddressIsAClearError) {
   TempDir dir("serve-errors");
   const std::string ckpt = testing::train_tiny_molecule_checkpoint(dir, "float32");

@@ -6,6 +6,7 @@
 
 #include "common/molecule_testing.h"
 #include "common/run_command.h"
+#include "common/testing.h"
 #include "se3t/util/atomic_file.h"
 
 namespace se3t::testing {
@@ -80,6 +81,28 @@ std::string train_tiny_molecule_checkpoint(const TempDir& dir, const std::string
   const CommandResult r = run_command({se3t_program(), "train", dir / "run.toml", "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return dir / "run/checkpoint.pt";
+}
+
+std::string train_tiny_water_checkpoint(const TempDir& dir, const std::string& dtype) {
+  MoleculeConfig c = tiny_molecule_config(dir.str(), dir / "water-run");
+  const std::string water = source_dir() + "/data/xtb/water/";
+  c.data.file.clear();
+  c.data.train_file = water + "train.extxyz.gz";
+  c.data.valid_file = water + "valid.extxyz.gz";
+  c.data.test_file = water + "test.extxyz.gz";
+  c.data.cutoff = 3.0;
+  c.head.smooth_cutoff = true;
+  c.model.activation = "silu";  // continuous forces: MD conserves energy at second order
+  c.head.radial_basis_kind = "bessel";
+  c.loss.force_weight = 1.0;
+  c.train.epochs = 1;
+  c.train.batch_size = 5;
+  c.train.dtype = dtype;
+  c.validate("tiny water");
+  write_file_atomic(dir / "water-run.toml", c.to_toml());
+  const CommandResult r = run_command({se3t_program(), "train", dir / "water-run.toml", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return dir / "water-run/checkpoint.pt";
 }
 
 std::unique_ptr<Task> tiny_task(const std::string& kind, const std::string& dir,

@@ -27,6 +27,11 @@ MoleculeConfig tiny_molecule_config(const std::string& dir, const std::string& o
 // atoms). Fails the calling test when training fails.
 std::string train_tiny_molecule_checkpoint(const TempDir& dir, const std::string& dtype);
 
+// The same network trained for one epoch on the periodic water of data/xtb/water (96 atoms,
+// cubic cell) with a smooth 3 A cutoff and SiLU, energies and forces: returns
+// dir/water-run/checkpoint.pt. Fails the calling test when training fails.
+std::string train_tiny_water_checkpoint(const TempDir& dir, const std::string& dtype);
+
 // The tiny config of task `kind` ("nbody" with a validation split, or "molecules") as a task.
 std::unique_ptr<Task> tiny_task(const std::string& kind, const std::string& dir,
                                 const std::string& out_dir);

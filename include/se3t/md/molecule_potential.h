@@ -1,6 +1,7 @@
 // A trained molecule model (or an ensemble of them, se3t/models/molecule_ensemble.h) as the
 // potential of molecular dynamics: its energy and forces F = -dE/dx by autograd, the very
-// predictions of `se3t predict --forces`, converted from the model's energy unit to eV.
+// predictions of `se3t predict --forces`, converted from the model's energy unit to eV, with
+// the virial of periodic systems.
 #pragma once
 #include <string>
 #include <vector>
@@ -17,7 +18,9 @@ class MoleculePotential : public Potential {
   MoleculePotential(MoleculeEnsemble ensemble, std::vector<std::string> species,
                     const std::string& energy_unit);
 
-  // Molecule models see isolated molecules: a cell periodic along any direction is refused.
+  // A cell periodic along some direction needs members with a cutoff (radius graphs over the
+  // periodic images, se3t/graph/periodic_radius_graph.h); their virial is then -V sigma.
+  // Fully connected members see isolated molecules and refuse a periodic cell.
   PotentialOutput compute(const at::Tensor& positions, const SimulationCell* cell) override;
   std::string describe() const override;
 
