@@ -214,15 +214,29 @@ EOF
 make_aspirin() {
   echo "aspirin (GFN2-xTB, vacuum, 500 K)"
   stage aspirin-opt aspirin_start
-  # 5 ps equilibration, then twice, 1 ps apart: train 5 ps (500 frames), 1 ps gap, valid
-  # 2.5 ps (250), 1 ps gap, test 10 ps (1,000). Frames every 10 fs, time step 0.5 fs: 1,000 /
-  # 500 / 2,000 frames, each split from two segments 1 ps away from any other split's frames.
+  # 5 ps equilibration, then twice, 1 ps apart: 5 ps (500 frames), 1 ps gap, 2.5 ps (250),
+  # 1 ps gap, 10 ps (1,000); frames every 10 fs, time step 0.5 fs. The segments' frames are
+  # then re-split by interleave (below).
   # The first half of the layout alone gives half the data; a layout that starts with the
   # chunks already run reuses them.
   LABEL_ARGS=(--gfn 2 --acc 0.01)
   local half="equil:5 train:5 gap:1 valid:2.5 gap:1 test:5 test:5"
   run_trajectory aspirin "$WORK_DIR/aspirin-opt/xtbopt.xyz" 500.0 10.0 0.5 \
     "${ASPIRIN_LAYOUT:-$half gap:1 train:5 gap:1 valid:2.5 gap:1 test:5 test:5}" --gfn 2
+  # Segments of 5-10 ps are shorter than aspirin's conformational changes at 500 K (the COOH
+  # group turns over on a 10 ps scale): the first train segments never see the conformer half
+  # the test frames are in. So the labelled frames are re-split by time: blocks of 0.5 ps take
+  # the roles train, test, train, test, valid, test, test in turn, and test frames within
+  # 100 fs of a train or valid frame are left out (1,000 / 500 / 1,460 frames).
+  "$PY" scripts/xtb_data.py interleave "$OUT_DIR"/aspirin/{train,valid,test}.extxyz.gz \
+    --out-dir "$WORK_DIR/aspirin-interleaved" --block 50 \
+    --pattern "train test train test valid test test" --margin-fs 100
+  local split
+  for split in train valid test; do
+    gzip -9 -n < "$WORK_DIR/aspirin-interleaved/$split.extxyz" \
+      > "$OUT_DIR/aspirin/$split.extxyz.gz.tmp"
+    mv "$OUT_DIR/aspirin/$split.extxyz.gz.tmp" "$OUT_DIR/aspirin/$split.extxyz.gz"
+  done
 }
 
 # Liquid water, 32 molecules in a cubic box of 9.865 A (1.00 g/cm^3 for H2O), 300 K: xtb 6.5

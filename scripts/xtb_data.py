@@ -10,6 +10,14 @@
       of stopping the run; with --min-gap-ev G so is a frame whose HOMO-LUMO gap is below G
       (a spurious, nearly metallic SCC solution), and the others get gap_ev.
 
+  interleave FILE... --out-dir DIR [--block N] [--pattern 'train test ...'] [--margin-fs M]
+      re-splits labelled frames (extended XYZ, .gz read too) by time: the frames of each
+      contiguous run (consecutive time_fs one dump apart) are cut into blocks of N frames,
+      the blocks take the roles of PATTERN in turn (cyclically, across runs), and every test
+      frame closer than M fs to a train or valid frame is left out, so each split samples the
+      whole trajectory (its conformers) while no test frame is a near neighbour of a training
+      one. Writes DIR/{train,valid,test}.extxyz, frames verbatim, in time order.
+
 Units written: Angstrom, kcal/mol, kcal/mol/Angstrom (the units of
 data/README.md). Conversions from xtb's atomic units use CODATA 2018.
 """
@@ -179,6 +187,56 @@ def label(a):
     print(f"{a.out}: {labelled} frames" + (f", {len(skipped)} left out" if skipped else ""))
 
 
+def read_frames(path):
+    """Frames of an extended XYZ file as (time_fs, text), verbatim."""
+    import gzip
+    import re
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        lines = f.read().splitlines(keepends=True)
+    frames, i = [], 0
+    while i < len(lines):
+        n = int(lines[i])
+        m = re.search(r"\btime_fs=([-+0-9.eE]+)", lines[i + 1])
+        if m is None:
+            sys.exit(f"xtb_data.py: {path}: a frame without time_fs")
+        frames.append((float(m.group(1)), "".join(lines[i:i + n + 2])))
+        i += n + 2
+    return frames
+
+
+def interleave(a):
+    frames = sorted((f for path in a.files for f in read_frames(path)), key=lambda f: f[0])
+    times = np.array([t for t, _ in frames])
+    if len(set(times)) != len(times):
+        sys.exit("xtb_data.py: interleave: two frames have the same time_fs")
+    pattern = a.pattern.split()
+    if set(pattern) - {"train", "valid", "test"} or not pattern:
+        sys.exit("xtb_data.py: interleave: the pattern takes train, valid and test")
+    dump = np.min(np.diff(times))
+    roles, block, run_start = [], 0, 0
+    for k in range(len(frames)):
+        if k > 0 and times[k] - times[k - 1] > 1.5 * dump:  # a new contiguous run: a new block
+            block += 1
+            run_start = k
+        elif k > run_start and (k - run_start) % a.block == 0:
+            block += 1
+        roles.append(pattern[block % len(pattern)])
+    roles = np.array(roles)
+    fit = times[roles != "test"]
+    keep = np.ones(len(frames), dtype=bool)
+    for k in np.nonzero(roles == "test")[0]:
+        keep[k] = fit.size == 0 or np.abs(fit - times[k]).min() > a.margin_fs
+    os.makedirs(a.out_dir, exist_ok=True)
+    for split in ("train", "valid", "test"):
+        chosen = [frames[k][1] for k in range(len(frames)) if roles[k] == split and keep[k]]
+        path = os.path.join(a.out_dir, split + ".extxyz")
+        with open(path + ".tmp", "w") as f:
+            f.write("".join(chosen))
+        os.replace(path + ".tmp", path)
+        print(f"  {split}: {len(chosen)} frames")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -196,7 +254,20 @@ def main():
     q.add_argument("--min-gap-ev", type=float,
                    help="leave out frames whose HOMO-LUMO gap is smaller (listed in OUT.skipped); "
                    "the frames kept get gap_ev")
+    q = sub.add_parser("interleave")
+    q.add_argument("files", nargs="+")
+    q.add_argument("--out-dir", required=True)
+    q.add_argument("--block", type=int, default=50, help="frames per block")
+    q.add_argument("--pattern", default="train test train test valid test test")
+    q.add_argument("--margin-fs", type=float, default=100.0,
+                   help="test frames at most this far from a train or valid frame are left out")
     a = p.parse_args()
+    if a.cmd == "interleave":
+        if any(os.path.abspath(os.path.join(a.out_dir, s + ".extxyz")) in map(os.path.abspath, a.files)
+               for s in ("train", "valid", "test")):
+            sys.exit("xtb_data.py: interleave: --out-dir would overwrite an input")
+        interleave(a)
+        return
     a.xtb_args = a.xtb_args.split()
     label(a)
 

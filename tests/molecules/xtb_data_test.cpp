@@ -96,10 +96,11 @@ void expect_disjoint_segments(const std::vector<Split>& splits, double dump_fs, 
 
 TEST(XtbData, AspirinSplitsAreC9H8O4FromSeparateSegments) {
   const std::vector<Split> splits = read_splits("aspirin");
-  // The rMD17 benchmark's 1,000 / 500 / 2,000 frames.
+  // rMD17's 1,000 training and 500 validation frames; 1,460 test frames (2,000 less those
+  // within 100 fs of a train or valid frame).
   ASSERT_EQ(splits[0].frames.size(), 1000u);
   ASSERT_EQ(splits[1].frames.size(), 500u);
-  ASSERT_EQ(splits[2].frames.size(), 2000u);
+  ASSERT_EQ(splits[2].frames.size(), 1460u);
   const std::map<std::string, int> c9h8o4{{"C", 9}, {"H", 8}, {"O", 4}};
   for (const Split& split : splits) {
     for (const Frame& f : split.frames) {
@@ -110,7 +111,43 @@ TEST(XtbData, AspirinSplitsAreC9H8O4FromSeparateSegments) {
       ASSERT_TRUE(std::isfinite(f.number("energy").value()));
     }
   }
-  expect_disjoint_segments(splits, kDumpFs, 900.0);  // gaps of 1 ps between the segments
+  // Interleaved 0.5 ps blocks: no test frame within 100 fs of a train or valid one.
+  expect_disjoint_segments(splits, kDumpFs, 100.0);
+}
+
+// Every split samples the whole trajectory, so each holds both conformers of the COOH group's
+// O=C-O-H torsion (near 0 and near 180 degrees): segments of a few ps would not.
+TEST(XtbData, AspirinSplitsSampleTheSameConformers) {
+  const auto torsion = [](const Frame& f, int a, int b, int c, int d) {
+    const auto& p = f.positions;
+    double b0[3], b1[3], b2[3];
+    for (int k = 0; k < 3; ++k) {
+      b0[k] = p[a][k] - p[b][k];
+      b1[k] = p[c][k] - p[b][k];
+      b2[k] = p[d][k] - p[c][k];
+    }
+    const double n1 = std::sqrt(b1[0] * b1[0] + b1[1] * b1[1] + b1[2] * b1[2]);
+    for (double& x : b1) x /= n1;
+    const double d0 = b0[0] * b1[0] + b0[1] * b1[1] + b0[2] * b1[2];
+    const double d2 = b2[0] * b1[0] + b2[1] * b1[1] + b2[2] * b1[2];
+    double v[3], w[3];
+    for (int k = 0; k < 3; ++k) {
+      v[k] = b0[k] - d0 * b1[k];
+      w[k] = b2[k] - d2 * b1[k];
+    }
+    const double x = v[0] * w[0] + v[1] * w[1] + v[2] * w[2];
+    const double y = (b1[1] * v[2] - b1[2] * v[1]) * w[0] + (b1[2] * v[0] - b1[0] * v[2]) * w[1] +
+                     (b1[0] * v[1] - b1[1] * v[0]) * w[2];
+    return std::atan2(y, x) * 180.0 / M_PI;
+  };
+  for (const Split& split : read_splits("aspirin")) {
+    SCOPED_TRACE(split.name);
+    size_t cis = 0;  // O11=C10-O12-H20 (atom order of the data set's frames) within 90 degrees
+    for (const Frame& f : split.frames) cis += std::abs(torsion(f, 11, 10, 12, 20)) < 90.0;
+    const double share = static_cast<double>(cis) / static_cast<double>(split.frames.size());
+    EXPECT_GT(share, 0.2);
+    EXPECT_LT(share, 0.6);
+  }
 }
 
 TEST(XtbData, AspirinForcesAreTranslationInvariantAndTheEnergyGradient) {
