@@ -20,7 +20,8 @@ void bind_options(py::module_& m) {
                        int64_t num_layers, int64_t num_heads, int64_t channels_div,
                        int64_t radial_hidden, int64_t edge_dim, const std::string& self_interaction,
                        const std::string& skip, bool norm, const std::string& pooling,
-                       bool attention, const std::string& value_layout) {
+                       bool attention, const std::string& value_layout,
+                       const std::string& activation) {
              SE3TransformerOptions o;
              o.fiber_in = fiber_in;
              o.fiber_hidden = fiber_hidden;
@@ -36,6 +37,7 @@ void bind_options(py::module_& m) {
              o.pooling = parse_pooling(pooling);
              o.attention = attention;
              o.value_layout = parse_value_layout(value_layout);
+             o.activation = parse_activation(activation, "SE3TransformerOptions");
              o.validate();
              return o;
            }),
@@ -46,7 +48,8 @@ void bind_options(py::module_& m) {
            py::arg("self_interaction") = to_string(d.self_interaction),
            py::arg("skip") = to_string(d.skip), py::arg("norm") = d.norm,
            py::arg("pooling") = to_string(d.pooling), py::arg("attention") = d.attention,
-           py::arg("value_layout") = to_string(d.value_layout))
+           py::arg("value_layout") = to_string(d.value_layout),
+           py::arg("activation") = to_string(d.activation))
       .def_readwrite("fiber_in", &SE3TransformerOptions::fiber_in)
       .def_readwrite("fiber_hidden", &SE3TransformerOptions::fiber_hidden)
       .def_readwrite("fiber_out", &SE3TransformerOptions::fiber_out)
@@ -62,6 +65,11 @@ void bind_options(py::module_& m) {
           [](const SE3TransformerOptions& o) { return to_string(o.self_interaction); },
           [](SE3TransformerOptions& o, const std::string& s) {
             o.self_interaction = parse_self_interaction(s);
+          })
+      .def_property(
+          "activation", [](const SE3TransformerOptions& o) { return to_string(o.activation); },
+          [](SE3TransformerOptions& o, const std::string& s) {
+            o.activation = parse_activation(s, "SE3TransformerOptions");
           })
       .def_property(
           "skip", [](const SE3TransformerOptions& o) { return to_string(o.skip); },

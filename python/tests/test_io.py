@@ -172,3 +172,17 @@ def test_read_pdb_matches_the_columns(tmp_path):
     bad.write_text("ATOM      1  CA  ALA A   1      xx.xxx   0.000   0.000  1.00  0.00           C\n")
     with pytest.raises(ValueError, match="bad.pdb"):
         se3t.read_pdb(str(bad))
+
+
+def test_activation_option():
+    # ReLU (the paper's) by default and not written, so older files read as ReLU; SiLU (smooth
+    # energies, continuous forces) round-trips through the options text.
+    options = se3t.SE3TransformerOptions(fiber_hidden=se3t.Fiber({0: 4, 1: 4}), num_layers=1)
+    assert options.activation == "relu" and "activation" not in options.to_text()
+    options.activation = "silu"
+    assert se3t.SE3TransformerOptions.from_text(options.to_text()).activation == "silu"
+    model = se3t.SE3Transformer(fiber_hidden=se3t.Fiber({0: 4, 1: 4}), num_layers=1,
+                                activation="silu")
+    assert model.options.activation == "silu"
+    with pytest.raises(ValueError, match='activation must be "relu" or "silu"'):
+        se3t.SE3TransformerOptions(activation="gelu")
