@@ -123,12 +123,15 @@ MoleculeBatch MoleculeModelImpl::batch(const std::vector<Molecule>& molecules,
   return make_molecule_batch(molecules, indices, vocab_, options_.cutoff, dtype());
 }
 
-at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::Tensor& pos,
-                                         const at::Tensor& cell) {
-  const at::ScalarType t = dtype();
+namespace {
+// The network's degree-0 output h [N, C] at positions pos (and cells) on the batch's edges.
+at::Tensor network_output(SE3Transformer& network, const MoleculeModelOptions& options,
+                          const ElementVocabulary& vocab, at::ScalarType t,
+                          const MoleculeBatch& batch, const at::Tensor& pos,
+                          const at::Tensor& cell) {
   SE3T_CHECK(
-      batch.one_hot.defined() && batch.one_hot.dim() == 2 && batch.one_hot.size(1) == vocab_.size(),
-      "MoleculeModel: batch one-hot has the wrong number of elements (expected ", vocab_.size(),
+      batch.one_hot.defined() && batch.one_hot.dim() == 2 && batch.one_hot.size(1) == vocab.size(),
+      "MoleculeModel: batch one-hot has the wrong number of elements (expected ", vocab.size(),
       ")");
   GraphBatch g = batch.graph;
   g.pos = pos;
@@ -137,24 +140,39 @@ at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::T
   } else if (g.cell.defined()) {
     g.cell = g.cell.to(pos.scalar_type());
   }
-  if (options_.radial_basis > 0) {
+  if (options.radial_basis > 0) {
     // From pos itself, so that dE/dx includes the path through the expansion.
     const at::Tensor x = g.relative_positions();
     const at::Tensor d = (x * x).sum(1).clamp_min(1e-12).sqrt();  // atoms never coincide
-    g.edge_attr = options_.radial_basis_kind == "bessel"
-                      ? bessel_radial_basis(d, options_.radial_basis, options_.cutoff)
-                      : gaussian_radial_basis(d, options_.radial_basis, options_.radial_max);
+    g.edge_attr = options.radial_basis_kind == "bessel"
+                      ? bessel_radial_basis(d, options.radial_basis, options.cutoff)
+                      : gaussian_radial_basis(d, options.radial_basis, options.radial_max);
   }
   Features in;
-  in[0] = batch.one_hot.to(t).unsqueeze(2);                        // [N, K, 1]
-  const at::Tensor h = network_->forward(g, in).at(0).squeeze(2);  // [N, C]
+  in[0] = batch.one_hot.to(t).unsqueeze(2);         // [N, K, 1]
+  return network->forward(g, in).at(0).squeeze(2);  // [N, C]
+}
+}  // namespace
+
+at::Tensor MoleculeModelImpl::atom_outputs_at(const MoleculeBatch& batch, const at::Tensor& pos,
+                                              const at::Tensor& cell) {
+  SE3T_CHECK(options_.pooling == "sum", "MoleculeModel: per-atom outputs need pooling \"sum\", ",
+             "this model pools with \"", options_.pooling, "\"");
+  const at::Tensor h = network_output(network_, options_, vocab_, dtype(), batch, pos, cell);
+  return mlp_->forward(h).squeeze(1);  // [N]
+}
+
+at::Tensor MoleculeModelImpl::forward_at(const MoleculeBatch& batch, const at::Tensor& pos,
+                                         const at::Tensor& cell) {
   if (options_.pooling == "sum") {
     // Per-atom contributions, summed per molecule.
-    const at::Tensor atom = mlp_->forward(h).squeeze(1);  // [N]
-    return at::zeros({g.num_graphs}, atom.options()).index_add(0, g.graph_id, atom);
+    const at::Tensor atom = atom_outputs_at(batch, pos, cell);
+    return at::zeros({batch.graph.num_graphs}, atom.options())
+        .index_add(0, batch.graph.graph_id, atom);
   }
-  Features pooled =
-      pool_graphs({{0, h.unsqueeze(2)}}, g.graph_id, g.num_graphs, parse_pooling(options_.pooling));
+  const at::Tensor h = network_output(network_, options_, vocab_, dtype(), batch, pos, cell);
+  Features pooled = pool_graphs({{0, h.unsqueeze(2)}}, batch.graph.graph_id, batch.graph.num_graphs,
+                                parse_pooling(options_.pooling));
   return mlp_->forward(pooled.at(0).squeeze(2)).squeeze(1);
 }
 

@@ -89,6 +89,12 @@ class MoleculeModelImpl : public torch::nn::Module {
   // the module's dtype, on the batch's edges: what forces and stress differentiate.
   at::Tensor forward_at(const MoleculeBatch& batch, const at::Tensor& pos,
                         const at::Tensor& cell = at::Tensor());
+  // The per-atom terms y_i [N] of pooling "sum" (y of a molecule is the sum of its atoms'),
+  // as forward_at computes them; differentiable in pos. Atom i's energy is then
+  // e_el(i) + std * y_i, and the per-structure mean is the only term that is not atomic.
+  // Throws se3t::Error for "avg" and "max" pooling, which have no per-atom terms.
+  at::Tensor atom_outputs_at(const MoleculeBatch& batch, const at::Tensor& pos,
+                             const at::Tensor& cell = at::Tensor());
 
  private:
   MoleculeModelOptions options_;
