@@ -26,5 +26,6 @@ void add_predict_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_md_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_export_kim_command(CLI::App& app);
 
 }  // namespace se3t::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   se3t::cli::add_bench_command(app);
   se3t::cli::add_md_command(app);
   se3t::cli::add_serve_command(app);
+  se3t::cli::add_export_kim_command(app);
   // Malloc tuning and OpenBLAS at one thread for every subcommand, keeping LibTorch's thread
   // count; subcommands with --threads set their own.
   se3t::configure_runtime(static_cast<int>(at::get_num_threads()));
