@@ -135,9 +135,11 @@ LammpsRun run_lammps(const std::string& dir, const std::string& input, int ranks
   }
   std::string command = "cd '" + dir + "' && exec ";
   if (ranks > 1) {
-    // Local ranks over shared memory only; as root Open MPI needs --allow-run-as-root.
+    // Local ranks over shared memory, mpirun's own control channel on loopback only; as root
+    // Open MPI needs --allow-run-as-root.
     command += mpirun_program() +
-               " --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np " +
+               " --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader"
+               " --mca oob_tcp_if_include lo -np " +
                std::to_string(ranks) + " ";
   }
   command += lmp_program() + " -in in.lmp -log log.lammps";
