@@ -108,9 +108,14 @@ std::vector<DumpFrame> read_dump(const std::string& path) {
     std::getline(in, line);
     const long n = std::stol(line);
     for (int k = 0; k < 4; ++k) std::getline(in, line);  // box bounds
-    std::getline(in, line);                              // ITEM: ATOMS id x y z fx fy fz
+    std::getline(in, line);                              // ITEM: ATOMS id x y z fx fy fz ...
+    std::istringstream header(line);
+    int columns = -2;  // "ITEM:" and "ATOMS"
+    for (std::string word; header >> word;) ++columns;
+    if (columns != 7 && columns != 8) throw std::runtime_error("dump: unexpected columns");
     f.x.resize(n);
     f.f.resize(n);
+    if (columns == 8) f.extra.resize(n);
     for (long i = 0; i < n; ++i) {
       long id = 0;
       in >> id;
@@ -118,6 +123,7 @@ std::vector<DumpFrame> read_dump(const std::string& path) {
       auto& x = f.x[id - 1];
       auto& g = f.f[id - 1];
       in >> x[0] >> x[1] >> x[2] >> g[0] >> g[1] >> g[2];
+      if (columns == 8) in >> f.extra[id - 1];
     }
     std::getline(in, line);
     frames.push_back(std::move(f));

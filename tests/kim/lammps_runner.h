@@ -28,6 +28,7 @@ void write_lammps_data(const std::string& path, const Molecule& m,
 struct DumpFrame {
   long step = 0;
   std::vector<std::array<double, 3>> x, f;  // sorted by atom id
+  std::vector<double> extra;                // an 8th column (e.g. c_pe per atom), if any
 };
 
 struct LammpsRun {
@@ -35,7 +36,8 @@ struct LammpsRun {
   std::string output;  // stdout and stderr
   // Lines "SE3T key value key value ..." that the input printed, by key (the last one wins).
   std::map<std::string, double> values;
-  std::vector<DumpFrame> dump;  // the frames of DIR/dump.txt, if any
+  // The frames of DIR/dump.txt, if any: columns id x y z fx fy fz [one more].
+  std::vector<DumpFrame> dump;
 };
 
 // Writes `input` as DIR/in.lmp and runs it in DIR on `ranks` MPI ranks (1: lmp alone).

@@ -174,7 +174,8 @@ std::string single_point(const std::string& boundary, const std::string& element
          "\nneighbor 1.0 bin\n"
          // Printed after the run, the pressures must be thermo keywords of its last step.
          "thermo_style custom step pe press pxx pyy pzz pyz pxz pxy\n"
-         "dump d all custom 1 dump.txt id x y z fx fy fz\n"
+         "compute atom_pe all pe/atom\n"
+         "dump d all custom 1 dump.txt id x y z fx fy fz c_atom_pe\n"
          "dump_modify d sort id format float %.17g\n"
          "run 0\n"
          "print \"SE3T pe $(pe:%.17g) press $(press:%.17g) pxx $(pxx:%.17g) pyy $(pyy:%.17g) "
@@ -199,6 +200,25 @@ at::Tensor positions_of(const testing::DumpFrame& f) {
   return at::tensor(v, at::kDouble).view({-1, 3});
 }
 
+// The model's energy per atom, e_el(i) + std y_i, in eV (KIM's partial particle energies).
+at::Tensor atom_energies_ev(MoleculeModelImpl& model, const Molecule& m) {
+  const MoleculeBatch b = model.batch({m}, {0});
+  const at::Tensor y = model.atom_outputs_at(b, b.graph.pos.to(model.dtype())).detach();
+  std::vector<double> ref;
+  for (int z : m.numbers) {
+    ref.push_back(model.stats().reference.at(static_cast<size_t>(model.vocabulary().index(z))));
+  }
+  return (at::tensor(ref, at::kDouble) + model.stats().std * y) * md::energy_unit_in_ev("kcal/mol");
+}
+
+void expect_atom_energies(const testing::DumpFrame& f, const at::Tensor& expected) {
+  ASSERT_EQ(f.extra.size(), static_cast<size_t>(expected.size(0)));
+  const at::Tensor got = at::tensor(f.extra, at::kDouble);
+  EXPECT_LT(testing::max_abs_diff(got, expected), 1e-12 * expected.abs().max().item<double>());
+  // Not all alike: the network part varies from atom to atom.
+  EXPECT_GT((expected - expected.mean()).abs().max().item<double>(), 1e-6);
+}
+
 TEST_F(Lammps, AspirinSinglePointEqualsTheModel) {
   const Molecule m = first_frame("aspirin/test.extxyz.gz");
   const std::string dir = run_dir("aspirin");
@@ -216,6 +236,7 @@ TEST_F(Lammps, AspirinSinglePointEqualsTheModel) {
   EXPECT_LT(df, 1e-9 * f.abs().max().item<double>());
   // The model is not trivial here: forces of order 0.1-1 eV/A.
   EXPECT_GT(f.abs().max().item<double>(), 1e-3);
+  expect_atom_energies(run.dump[0], atom_energies_ev(model(), m));
 }
 
 TEST_F(Lammps, WaterBoxSinglePointAndPressureEqualTheModel) {
@@ -234,6 +255,7 @@ TEST_F(Lammps, WaterBoxSinglePointAndPressureEqualTheModel) {
   std::printf("water: E %.17g eV, LAMMPS - model %.3g eV; max |F| %.3g eV/A, max |dF| %.3g\n", e,
               run.values.at("pe") - e, f.abs().max().item<double>(), df);
   EXPECT_LT(df, 1e-9 * f.abs().max().item<double>());
+  expect_atom_energies(run.dump[0], atom_energies_ev(model(), m));
   // No velocities: LAMMPS's pressure tensor is the virial's, P_ab = -sigma_ab (ASE's stress,
   // positive under tension), in bar.
   const at::Tensor sigma = efs.stress[0] * (ev * kLammpsBarPerEvA3);
@@ -246,6 +268,27 @@ TEST_F(Lammps, WaterBoxSinglePointAndPressureEqualTheModel) {
     EXPECT_NEAR(run.values.at(keys[k]), -sigma[k].item<double>(), 1e-8 * scale) << keys[k];
   }
   EXPECT_NEAR(run.values.at("press"), -sigma.slice(0, 0, 3).sum().item<double>() / 3, 1e-8 * scale);
+}
+
+// LAMMPS units real ask the driver for kcal/mol, the model's own unit: KIM's conversion
+// (eV -> kcal/mol) undoes the driver's (kcal/mol -> eV) up to the two programs' constants,
+// one factor for energies and forces alike (lengths stay A).
+TEST_F(Lammps, RealUnitsAskForKcalPerMol) {
+  const Molecule m = first_frame("water/test.extxyz.gz");
+  const std::string dir = run_dir("real");
+  testing::write_lammps_data(dir + "/data.lmp", m, {"H", "O"});
+  std::string input = single_point("p p p", "H O");
+  input.replace(input.find(" metal\n"), 7, " real\n");
+  const LammpsRun run = run_lammps(dir, input);
+  expect_ok(run);
+  const EnergyForces ef = model().energy_and_forces(model().batch({m}, {0}), false);
+  const double e = ef.energy.item<double>();  // kcal/mol
+  const double factor = run.values.at("pe") / e;
+  std::printf("water, units real: E %.17g kcal/mol, LAMMPS / model - 1 = %.3g\n", e, factor - 1);
+  // KIM's kcal/mol and CODATA's (se3t/md/units.h) differ by 8e-7.
+  EXPECT_NEAR(factor, 1.0, 1e-5);
+  EXPECT_LT(testing::max_abs_diff(forces_of(run.dump[0]), factor * ef.forces),
+            1e-10 * ef.forces.abs().max().item<double>());
 }
 
 // The water box doubled along x on 1 and 2 ranks: each rank then holds a domain about the size
