@@ -1,8 +1,9 @@
 // The se3t KIM model driver (docs/design.md, LAMMPS through KIM): a portable model's parameter
 // files (se3t/kim/portable_model.h) name a molecule model, whose per-atom energies
 // E_i = e_el(i) + std * y_i are the KIM particle energies. The simulator hands over
-// contributing and padding (ghost) particles; the graph is built here over all of them with
-// the model's radius cutoff, the partial energy sums E_i over contributing particles only, and
+// contributing and padding (ghost) particles; the graph is built here, with the model's radius
+// cutoff, over those closer than the influence distance to a contributing particle
+// (influence_region.h), the partial energy sums E_i over contributing particles only, and
 // its gradient gives partial forces on every particle (the simulator adds the padding
 // particles' forces to their owners). Every exception stops at the C boundary as a KIM error
 // return with a LOG_ERROR message.
@@ -21,6 +22,7 @@
 
 #include "KIM_LogMacros.hpp"
 #include "KIM_ModelDriverHeaders.hpp"
+#include "influence_region.h"
 #include "se3t/data/elements.h"
 #include "se3t/kim/portable_model.h"
 #include "se3t/md/units.h"
@@ -233,24 +235,29 @@ class Se3tKimModel {
     if (forces) std::fill(forces, forces + 3 * n, 0.0);
     if (virial) std::fill(virial, virial + 6, 0.0);
 
-    se3t::Molecule m;
-    m.numbers.resize(static_cast<size_t>(n));
-    m.positions.resize(static_cast<size_t>(n));
-    std::vector<double> mask(static_cast<size_t>(n)), reference(static_cast<size_t>(n));
-    bool any = false;
     for (int64_t i = 0; i < n; ++i) {
       SE3T_CHECK(codes[i] >= 0 && codes[i] < static_cast<int>(numbers_.size()), "particle ", i,
                  " has species code ", codes[i], ", not one of this model's 0..",
                  numbers_.size() - 1);
-      m.numbers[i] = numbers_[codes[i]];
-      for (int d = 0; d < 3; ++d) m.positions[i][d] = coordinates[3 * i + d] / length_factor_;
-      mask[i] = contributing[i] ? 1.0 : 0.0;
-      reference[i] = reference_[codes[i]];
-      any = any || contributing[i];
     }
-    if (!any) return;  // e.g. an MPI rank whose domain holds no atom
+    // The graph over the particles that can matter, in the model's units (A). Non-periodic:
+    // the simulator's padding particles are the periodic images.
+    const std::vector<int64_t> kept =
+        se3t::kim::influence_region(coordinates, contributing, n, influence_distance_);
+    if (kept.empty()) return;  // e.g. an MPI rank whose domain holds no atom
+    const int64_t k = static_cast<int64_t>(kept.size());
+    se3t::Molecule m;
+    m.numbers.resize(static_cast<size_t>(k));
+    m.positions.resize(static_cast<size_t>(k));
+    std::vector<double> mask(static_cast<size_t>(k)), reference(static_cast<size_t>(k));
+    for (int64_t a = 0; a < k; ++a) {
+      const int64_t i = kept[a];
+      m.numbers[a] = numbers_[codes[i]];
+      for (int d = 0; d < 3; ++d) m.positions[a][d] = coordinates[3 * i + d] / length_factor_;
+      mask[a] = contributing[i] ? 1.0 : 0.0;
+      reference[a] = reference_[codes[i]];
+    }
 
-    // Non-periodic: the simulator's padding particles are the periodic images.
     const se3t::MoleculeBatch batch = model_->batch({m}, {0});
     const bool gradient = forces != nullptr || virial != nullptr;
     const at::Tensor pos = batch.graph.pos.to(model_->dtype()).detach().requires_grad_(gradient);
@@ -258,7 +265,7 @@ class Se3tKimModel {
     {
       std::unique_ptr<torch::NoGradGuard> no_grad;
       if (!gradient) no_grad = std::make_unique<torch::NoGradGuard>();
-      y = model_->atom_outputs_at(batch, pos);  // [N], the model's dtype
+      y = model_->atom_outputs_at(batch, pos);  // [k], the model's dtype
     }
     const at::Tensor c = at::tensor(mask, at::kDouble);
     const at::Tensor yd = y.detach().to(at::kDouble);
@@ -270,24 +277,26 @@ class Se3tKimModel {
     if (energy) *energy = atom_energy.sum().item<double>();
     if (particle_energy) {
       const double* e = atom_energy.data_ptr<double>();
-      std::copy(e, e + n, particle_energy);
+      for (int64_t a = 0; a < k; ++a) particle_energy[kept[a]] = e[a];
     }
     if (!gradient) return;
     const at::Tensor cy = (y * c.to(y.scalar_type())).sum();
     const at::Tensor grad = torch::autograd::grad({cy}, {pos})[0].to(at::kDouble);
     // F = -dE/dx: model units per A, then the simulator's energy per its length.
-    const at::Tensor f = (-s * energy_factor_ / length_factor_) * grad;  // [N, 3]
+    const at::Tensor f = (-s * energy_factor_ / length_factor_) * grad;  // [k, 3]
     SE3T_CHECK(at::isfinite(f).all().item<bool>(), "the model's forces are not finite");
     const at::Tensor fc = f.contiguous();
     const double* fp = fc.data_ptr<double>();
-    if (forces) std::copy(fp, fp + 3 * n, forces);
+    if (forces) {
+      for (int64_t a = 0; a < k; ++a) std::copy(fp + 3 * a, fp + 3 * a + 3, forces + 3 * kept[a]);
+    }
     if (virial) {
-      // KIM's partial virial V = -sum_i f_i (x) r_i over all particles, in the order
-      // 11 22 33 23 31 12 (KIM API docs, theory: partial virial).
+      // KIM's partial virial V = -sum_i f_i (x) r_i over all particles (the dropped ones have
+      // f_i = 0), in the order 11 22 33 23 31 12 (KIM API docs, theory: partial virial).
       double v[6] = {0, 0, 0, 0, 0, 0};
-      for (int64_t i = 0; i < n; ++i) {
-        const double* fi = fp + 3 * i;
-        const double* r = coordinates + 3 * i;
+      for (int64_t a = 0; a < k; ++a) {
+        const double* fi = fp + 3 * a;
+        const double* r = coordinates + 3 * kept[a];
         v[0] -= fi[0] * r[0];
         v[1] -= fi[1] * r[1];
         v[2] -= fi[2] * r[2];
