@@ -41,8 +41,8 @@ void add_export_kim_command(CLI::App& app) {
       std::string("Writes the source directory of a KIM portable model: CMakeLists.txt (KIM's\n"
                   "add_kim_api_model_library with DRIVER_NAME ") +
       kim::kDriverName +
-      "), the model file and the text\n"
-      "parameter file (species, energy unit, threads) that the se3t model driver reads.\n"
+      "), the\nmodel file and the text parameter file (species, energy unit, threads) that "
+      "the\nse3t model driver reads.\n"
       "The model must pool with \"sum\" (per-atom energies) and have a cutoff r_c; its\n"
       "influence distance is (num_layers + 1) r_c. The per-structure constant `mean` is\n"
       "no atom's and is dropped: models with |mean| > 1e-6 std are refused.\n"

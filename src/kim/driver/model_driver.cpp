@@ -8,7 +8,6 @@
 // particles' forces to their owners). Every exception stops at the C boundary as a KIM error
 // return with a LOG_ERROR message.
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
 #include <cstdlib>
