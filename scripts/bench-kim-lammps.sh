@@ -5,7 +5,8 @@
 # installed into a KIM environment collection under RUN_DIR, then NVE steps of the water box
 # (96 atoms) and of the box replicated 5 x 2 x 1 (960 atoms) on 1 and 2 MPI ranks of one
 # thread each. Prints atom-steps per second (LAMMPS's timesteps/s times the atoms) and the
-# ghost atoms per rank.
+# ghost atoms per rank, then se3t md's atom-steps per second on the same boxes with the same
+# model (one process), for the ratio.
 #
 #   scripts/bench-kim-lammps.sh      # about 5 minutes on a 2-core VM
 #
@@ -82,6 +83,18 @@ with open(sys.argv[1], "w") as out:
     for i, r in enumerate(rows):
         x = [float(v) % l for v, l in zip(r[1:4], L)]
         out.write(f"{i + 1} {1 if r[0] == 'H' else 2} {x[0]} {x[1]} {x[2]}\n")
+# The same box, and replicated 5 x 2 x 1, as extended XYZ for se3t md.
+for name, rep in (("water-1x1x1", (1, 1, 1)), ("water-5x2x1", (5, 2, 1))):
+    with open(sys.argv[1].replace("water.data", name + ".extxyz"), "w") as out:
+        out.write(f"{n * rep[0] * rep[1] * rep[2]}\n")
+        out.write(f'Lattice="{L[0] * rep[0]} 0 0 0 {L[1] * rep[1]} 0 0 0 {L[2] * rep[2]}" '
+                  'pbc="T T T" Properties=species:S:1:pos:R:3\n')
+        for i in range(rep[0]):
+            for j in range(rep[1]):
+                for k in range(rep[2]):
+                    for r in rows:
+                        x = [float(v) % l for v, l in zip(r[1:4], L)]
+                        out.write(f"{r[0]} {x[0] + i * L[0]} {x[1] + j * L[1]} {x[2] + k * L[2]}\n")
 EOF
 
 printf "%-10s %6s %5s %14s %12s\n" box atoms ranks atom-steps/s ghosts/rank
@@ -113,4 +126,14 @@ EOF
     printf "%-10s %6s %5s %14.0f %12s\n" "${rep// /x}" "$atoms" "$ranks" \
       "$(echo "$atoms * $tps" | bc -l)" "$ghosts"
   done
+done
+
+# se3t md on the same boxes with the same model (one process, one thread): the ratio.
+echo "se3t md, the same model and boxes (one thread):"
+for box in water-1x1x1 water-5x2x1; do
+  summary=$("$SE3T" md --checkpoint "$RUN_DIR/train/best_model.pt" --data "$RUN_DIR/$box.extxyz" \
+    --steps "$STEPS" --dt 0.5 --temperature 300 --every "$STEPS" --quiet \
+    --out "$RUN_DIR/$box-md.extxyz")
+  us=$(echo "$summary" | sed -n 's/.*"us_per_atom_step": \([0-9.e+-]*\).*/\1/p')
+  printf "%-12s %14.0f atom-steps/s\n" "$box" "$(echo "1000000 / $us" | bc -l)"
 done

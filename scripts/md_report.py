@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - a clear message instead of a traceback
 
 
 def bond_graph(atoms):
-    d = atoms.get_all_distances()
+    d = atoms.get_all_distances(mic=any(atoms.pbc))
     r = covalent_radii[atoms.numbers]
     ref = r[:, None] + r[None, :]
     bonded = (d < 1.2 * ref) & ~np.eye(len(atoms), dtype=bool)
@@ -85,7 +85,7 @@ def main():
     broken = formed = 0
     max_stretch, min_contact = 0.0, np.inf
     for a in md:
-        ratio = (a.get_all_distances() / rsum)[iu]
+        ratio = (a.get_all_distances(mic=any(a.pbc)) / rsum)[iu]
         b = bonded[iu]
         max_stretch = max(max_stretch, float(ratio[b].max()))
         min_contact = min(min_contact, float(ratio[~b].min()))
@@ -108,10 +108,15 @@ def main():
     types = {}
     for i, j in zip(*np.nonzero(np.triu(bonded))):
         types.setdefault("-".join(sorted((sym[i], sym[j]))), []).append((i, j))
+    def lengths(frames, pos, i, j):
+        if any(frames[0].pbc):  # minimum image: molecules may straddle the cell's faces
+            return np.array([a.get_distance(p, q, mic=True) for a in frames for p, q in zip(i, j)])
+        return np.linalg.norm(pos[:, i] - pos[:, j], axis=-1).ravel()
+
     for name, pairs in sorted(types.items()):
         i, j = np.array(pairs).T
-        dm = np.linalg.norm(pm[:, i] - pm[:, j], axis=-1).ravel()
-        dr = np.linalg.norm(pr[:, i] - pr[:, j], axis=-1).ravel()
+        dm = lengths(md, pm, i, j)
+        dr = lengths(ref, pr, i, j)
         out["bonds"][name] = {
             "count": len(pairs),
             "md_mean": float(dm.mean()), "md_std": float(dm.std()),

@@ -18,6 +18,12 @@
       whole trajectory (its conformers) while no test frame is a near neighbour of a training
       one. Writes DIR/{train,valid,test}.extxyz, frames verbatim, in time order.
 
+  stress FRAMES.extxyz[.gz] OUT.json [--xtb-args 'OPTIONS'] [--h H]
+      the stress of every periodic frame by central differences of xtb energies under a
+      symmetric strain (ASE's calculate_numerical_stress convention: sigma = (1/V) dE/d eps,
+      positive under tension; the cell and atoms strained by I + eps, eps_ij = eps_ji = +-H/2),
+      12 single points a frame; writes [{"time_fs", "stress"}] (3 x 3, kcal/mol/A^3).
+
 Units written: Angstrom, kcal/mol, kcal/mol/Angstrom (the units of
 data/README.md). Conversions from xtb's atomic units use CODATA 2018.
 """
@@ -237,6 +243,48 @@ def interleave(a):
         print(f"  {split}: {len(chosen)} frames")
 
 
+def numerical_stress(a):
+    """The `stress` subcommand (needs ASE for the POSCAR files)."""
+    import json
+    import re
+    from ase.io import read, write
+    frames = read(a.frames, index=":")
+    out = []
+    for k, atoms in enumerate(frames):
+        if not atoms.pbc.all():
+            sys.exit(f"xtb_data.py: stress: frame {k} is not periodic")
+        atoms.wrap()
+        volume = atoms.get_volume()
+        sigma = np.zeros((3, 3))
+        for i in range(3):
+            for j in range(i, 3):
+                e = []
+                for sign in (1.0, -1.0):
+                    eps = np.zeros((3, 3))
+                    eps[i, j] += sign * a.h / 2
+                    eps[j, i] += sign * a.h / 2
+                    strained = atoms.copy()
+                    strained.set_cell(atoms.cell.array @ (np.eye(3) + eps), scale_atoms=True)
+                    work = a.out + f".work/{k}"
+                    os.makedirs(work, exist_ok=True)
+                    write(os.path.join(work, "POSCAR"), strained, format="vasp", direct=False,
+                          sort=False)
+                    r = subprocess.run([a.xtb, "POSCAR", "--sp"] + a.xtb_args.split(), cwd=work,
+                                       capture_output=True, text=True)
+                    m = re.search(r"TOTAL ENERGY\s+([-0-9.]+) Eh", r.stdout)
+                    if r.returncode != 0 or m is None:
+                        sys.exit(f"xtb_data.py: stress: xtb failed on frame {k}:\n{r.stdout[-800:]}")
+                    e.append(float(m.group(1)) * HARTREE_KCAL)
+                sigma[i, j] = sigma[j, i] = (e[0] - e[1]) / (2 * a.h) / volume
+        out.append({"time_fs": atoms.info.get("time_fs"), "stress": sigma.tolist()})
+        print(f"  frame {k}: stress {np.round(sigma.ravel(), 5).tolist()} kcal/mol/A^3", flush=True)
+    with open(a.out + ".tmp", "w") as f:
+        json.dump(out, f, indent=1)
+    os.replace(a.out + ".tmp", a.out)
+    import shutil
+    shutil.rmtree(a.out + ".work", ignore_errors=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -261,7 +309,16 @@ def main():
     q.add_argument("--pattern", default="train test train test valid test test")
     q.add_argument("--margin-fs", type=float, default=100.0,
                    help="test frames at most this far from a train or valid frame are left out")
+    q = sub.add_parser("stress")
+    q.add_argument("frames")
+    q.add_argument("out")
+    q.add_argument("--xtb", default="xtb")
+    q.add_argument("--xtb-args", default="--gfn 1 --acc 0.01")
+    q.add_argument("--h", type=float, default=5e-4, help="strain step")
     a = p.parse_args()
+    if a.cmd == "stress":
+        numerical_stress(a)
+        return
     if a.cmd == "interleave":
         if any(os.path.abspath(os.path.join(a.out_dir, s + ".extxyz")) in map(os.path.abspath, a.files)
                for s in ("train", "valid", "test")):
