@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "commands.h"
@@ -20,9 +21,23 @@
 namespace se3t::cli {
 
 namespace {
-// SE3T_<checkpoint stem>__MO_000000000000_000, the stem reduced to letters, digits and '_'.
-std::string default_name(const std::string& checkpoint) {
-  std::string stem = std::filesystem::path(checkpoint).stem().string();
+// --out's own name when it is a KIM portable model's name (as `kim-api-collections-management
+// install` users name the directory), else SE3T_<stem>__MO_000000000000_000 of the checkpoint (of
+// its directory for the generic model.pt, best_model.pt and checkpoint.pt), reduced to letters,
+// digits and '_'.
+std::string default_name(const std::string& checkpoint, const std::string& out) {
+  namespace fs = std::filesystem;
+  const std::string out_name = fs::path(out).lexically_normal().filename().string();
+  // KIM's naming convention for portable models: Prefix__MO_<12 digits>_<3 digits>.
+  if (std::regex_match(out_name, std::regex("[A-Za-z][A-Za-z0-9_]*__MO_[0-9]{12}_[0-9]{3}"))) {
+    return out_name;
+  }
+  const fs::path path(checkpoint);
+  std::string stem = path.stem().string();
+  if ((stem == "model" || stem == "best_model" || stem == "checkpoint") &&
+      !fs::absolute(path).parent_path().filename().empty()) {
+    stem = fs::absolute(path).parent_path().filename().string();
+  }
   for (char& c : stem) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -62,15 +77,16 @@ void add_export_kim_command(CLI::App& app) {
   cmd->add_option("--out", opts->out, "the portable model's source directory (new or empty)")
       ->required();
   cmd->add_option("--name", opts->name,
-                  "KIM item name, a C identifier (default SE3T_<checkpoint stem>__MO_"
-                  "000000000000_000)");
+                  "KIM item name, a C identifier (default: --out's name if it is NAME__MO_<12 "
+                  "digits>_<3 digits>, else "
+                  "SE3T_<checkpoint stem, or its directory for model.pt>__MO_000000000000_000)");
   cmd->add_option("--energy-unit", opts->energy_unit, "unit of the model's energies")
       ->capture_default_str()
       ->check(CLI::IsMember(md::energy_unit_names()));
   cmd->callback([opts] {
     run_guarded("export-kim", [&] {
       const Options& o = *opts;
-      const std::string name = o.name.empty() ? default_name(o.checkpoint) : o.name;
+      const std::string name = o.name.empty() ? default_name(o.checkpoint, o.out) : o.name;
       kim::check_item_name(name);
       namespace fs = std::filesystem;
       std::error_code ec;

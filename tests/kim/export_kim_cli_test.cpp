@@ -70,6 +70,22 @@ TEST_F(ExportKimCli, DefaultNameAndFiles) {
             std::string::npos);
 }
 
+TEST_F(ExportKimCli, DefaultNameFromTheOutputDirectoryOrTheModelsDirectory) {
+  testing::TempDir tmp("export_kim_cli");
+  std::filesystem::create_directory(tmp / "aspirin-xtb");
+  const std::string model = model_file(tmp, "aspirin-xtb/model.pt", 0.0);
+  const auto named =
+      export_kim({"--checkpoint", model, "--out", tmp / "SE3T_asp__MO_000000000000_000"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_NE(named.out.find("\"name\": \"SE3T_asp__MO_000000000000_000\""), std::string::npos)
+      << named.out;
+  const auto generic = export_kim({"--checkpoint", model, "--out", tmp / "out"});
+  ASSERT_EQ(generic.exit_code, 0) << generic.err;
+  EXPECT_NE(generic.out.find("\"name\": \"SE3T_aspirin_xtb__MO_000000000000_000\""),
+            std::string::npos)
+      << generic.out;
+}
+
 TEST_F(ExportKimCli, RefusesClearlyAndLeavesNothing) {
   testing::TempDir tmp("export_kim_cli");
   const std::string good = model_file(tmp, "good.pt", 0.0);
