@@ -49,27 +49,44 @@ std::vector<double> total_energies(const std::string& csv) {
   return totals;
 }
 
+// max |E_total - E_total(0)| of NVE runs from `start` (--checkpoint, --data, ... options), one
+// per (dt, steps), at 300 K with a frame and log row every step; empty after a failed run.
+std::vector<double> nve_drifts(const TempDir& dir, const std::vector<std::string>& start,
+                               const std::vector<std::pair<std::string, std::string>>& runs,
+                               const std::string& seed) {
+  std::vector<double> drift;
+  for (const auto& [dt, steps] : runs) {
+    const std::string log = dir / ("nve_" + dt + ".csv");
+    std::vector<std::string> args = start;
+    for (const std::string& a :
+         {std::string("--steps"), steps, std::string("--dt"), dt, std::string("--temperature"),
+          std::string("300"), std::string("--seed"), seed, std::string("--every"), std::string("1"),
+          std::string("--out"), dir / ("nve_" + dt + ".extxyz"), std::string("--log"), log}) {
+      args.push_back(a);
+    }
+    const CommandResult r = md(args);
+    if (r.exit_code != 0) {
+      ADD_FAILURE() << r.err;
+      return {};
+    }
+    const std::vector<double> e = total_energies(log);
+    EXPECT_EQ(e.size(), static_cast<size_t>(std::stoi(steps) + 1));
+    double d = 0.0;
+    for (double x : e) d = std::max(d, std::abs(x - e[0]));
+    drift.push_back(d);
+  }
+  return drift;
+}
+
 TEST(Md, NveWithAModelConservesEnergyAtSecondOrderAndRestartsBitForBit) {
   TempDir dir("md");
   const std::string ckpt = testing::train_tiny_molecule_checkpoint(dir, "float64");
   const std::string data = dir / "molecules.extxyz";
   // 100 fs of NVE from frame 3 (6 atoms) at 300 K with dt = 0.5 and 0.25 fs.
-  std::vector<double> drift;
-  for (const auto& [dt, steps] :
-       std::vector<std::pair<std::string, std::string>>{{"0.5", "200"}, {"0.25", "400"}}) {
-    const std::string log = dir / ("nve_" + dt + ".csv");
-    const CommandResult r = md(
-        {"--checkpoint", ckpt,  "--data",  data, "--frame",       "3",
-         "--steps",      steps, "--dt",    dt,   "--temperature", "300",
-         "--seed",       "1",   "--every", "1",  "--out",         dir / ("nve_" + dt + ".extxyz"),
-         "--log",        log});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const std::vector<double> e = total_energies(log);
-    ASSERT_EQ(e.size(), static_cast<size_t>(std::stoi(steps) + 1));
-    double d = 0.0;
-    for (double x : e) d = std::max(d, std::abs(x - e[0]));
-    drift.push_back(d);
-  }
+  const std::vector<double> drift =
+      nve_drifts(dir, {"--checkpoint", ckpt, "--data", data, "--frame", "3"},
+                 {{"0.5", "200"}, {"0.25", "400"}}, "1");
+  ASSERT_EQ(drift.size(), 2u);
   // The kinetic energy is 7.5 k_B T = 0.19 eV; the integrator's error is far below it and
   // falls by 4 when dt halves.
   EXPECT_LT(drift[0], 0.02);
@@ -123,20 +140,9 @@ TEST(Md, PeriodicWaterConservesEnergyAndFullyConnectedModelsRefuseACell) {
   // 20 fs of NVE of the periodic box (atoms cross the cell walls and are wrapped) at dt = 0.5
   // and 0.25 fs: the drift falls at second order, so the forces are the exact gradient of
   // the periodic energy (with images) also across the walls.
-  std::vector<double> drift;
-  for (const auto& [dt, steps] :
-       std::vector<std::pair<std::string, std::string>>{{"0.5", "40"}, {"0.25", "80"}}) {
-    const std::string log = dir / ("nve_" + dt + ".csv");
-    const CommandResult r = md({"--checkpoint", ckpt, "--data", water, "--steps", steps, "--dt", dt,
-                                "--temperature", "300", "--seed", "2", "--every", "1", "--out",
-                                dir / ("nve_" + dt + ".extxyz"), "--log", log});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const std::vector<double> e = total_energies(log);
-    ASSERT_EQ(e.size(), static_cast<size_t>(std::stoi(steps) + 1));
-    double d = 0.0;
-    for (double x : e) d = std::max(d, std::abs(x - e[0]));
-    drift.push_back(d);
-  }
+  const std::vector<double> drift = nve_drifts(dir, {"--checkpoint", ckpt, "--data", water},
+                                               {{"0.5", "40"}, {"0.25", "80"}}, "2");
+  ASSERT_EQ(drift.size(), 2u);
   EXPECT_GT(drift[0], 0.0);
   EXPECT_NEAR(drift[0] / drift[1], 4.0, 1.2) << drift[0] << " " << drift[1];
   const std::vector<Frame> traj = read_extxyz(dir / "nve_0.5.extxyz");
