@@ -112,8 +112,12 @@ FitResult fit(Task& task, const FitOptions& opt) {
   if (opt.resume) {
     SE3T_CHECK(fs::exists(ckpt_path), "--resume: no checkpoint.pt in ", tc.out_dir);
   } else if (dp.is_root()) {
+    // A run killed before its first checkpoint left its config, metric headers and perhaps
+    // the first epoch's best_model.pt (written just before checkpoint.pt): nothing --resume
+    // could continue, and a new run writes the same files again, so it is replaced. One with
+    // a checkpoint or test metrics is kept unless --overwrite.
     std::string found;
-    for (const char* name : kRunFiles) {
+    for (const char* name : {"checkpoint.pt", "test_metrics.json"}) {
       if (fs::exists(out_path(tc.out_dir, name)))
         found += (found.empty() ? "" : ", ") + std::string(name);
     }
@@ -121,6 +125,10 @@ FitResult fit(Task& task, const FitOptions& opt) {
                " already holds a run (", found,
                "): pass --resume to continue it, --overwrite to "
                "replace it, or choose another --out");
+    if (verbose && fs::exists(out_path(tc.out_dir, "config.toml")) && !opt.overwrite) {
+      log << "se3t train: " << tc.out_dir
+          << " holds a run stopped before its first checkpoint: starting it again\n";
+    }
     for (const char* name : kRunFiles) fs::remove(out_path(tc.out_dir, name));
   }
 
