@@ -10,6 +10,7 @@
 #include "common/run_command.h"
 #include "common/temp_dir.h"
 #include "common/testing.h"
+#include "kim/kim_testing.h"
 #include "se3t/kim/portable_model.h"
 
 namespace se3t {
@@ -25,15 +26,7 @@ class ExportKimCli : public ::testing::Test {
   // A model file of a small sum-pooled model with a cutoff; `mean` its residual mean.
   std::string model_file(const testing::TempDir& dir, const std::string& name, double mean,
                          const std::string& pooling = "sum") {
-    MoleculeModelOptions o = testing::small_options(/*attention=*/false, pooling);
-    o.cutoff = 3.0;
-    o.smooth_cutoff = true;
-    EnergyStats s;
-    s.elements = {1, 8};
-    s.reference = {-10.0, -20.0};
-    s.mean = mean;
-    s.std = 2.0;
-    MoleculeModel model(o, s);
+    MoleculeModel model = testing::kim_ready_model(mean, /*attention=*/false, pooling);
     const std::string path = dir / name;
     save_molecule_model(*model, path);
     return path;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <sstream>
 
+#include "common/molecule_testing.h"
 #include "common/run_command.h"
 #include "common/temp_dir.h"
 #include "common/testing.h"
@@ -39,16 +40,8 @@ constexpr double kLammpsBarPerEvA3 = 1.6021765e6;
 // Small float64 model: 2 attention layers, a smooth cutoff of 3 A (influence distance 9 A);
 // `fast`: one TFN layer, 2.5 A (influence distance 5 A), for MD.
 MoleculeModel make_kim_model(bool fast = false) {
-  MoleculeModelOptions o;
-  o.backbone.type = fast ? "tfn" : "se3_transformer";
-  o.backbone.num_layers = fast ? 1 : 2;
-  o.backbone.num_degrees = 2;
-  o.backbone.num_channels = 4;
-  o.backbone.num_heads = 2;
-  o.backbone.channels_div = 1;
-  o.backbone.radial_hidden = 8;
-  o.out_channels = 4;
-  o.mlp_hidden = 8;
+  MoleculeModelOptions o = testing::small_options(/*attention=*/!fast, "sum");
+  if (fast) o.backbone.num_layers = 1;
   o.cutoff = fast ? 2.5 : 3.0;
   o.smooth_cutoff = true;
   EnergyStats stats;

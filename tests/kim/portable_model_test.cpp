@@ -9,22 +9,13 @@
 #include "common/molecule_testing.h"
 #include "common/temp_dir.h"
 #include "common/testing.h"
+#include "kim/kim_testing.h"
 #include "se3t/kim/portable_model.h"
 
 namespace se3t {
 namespace {
 
-MoleculeModel kim_ready_model(double mean = 0.0) {
-  MoleculeModelOptions o = testing::small_options(/*attention=*/true, "sum");
-  o.cutoff = 3.0;
-  o.smooth_cutoff = true;
-  EnergyStats s;
-  s.elements = {1, 8};
-  s.reference = {-10.0, -20.0};
-  s.mean = mean;
-  s.std = 2.0;
-  return MoleculeModel(o, s);
-}
+using testing::kim_ready_model;
 
 TEST(KimParameters, RoundTripThroughText) {
   kim::PortableModelParameters p;
