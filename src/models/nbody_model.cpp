@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "se3t/graph/neighbourhood.h"
@@ -69,7 +70,26 @@ NBodyPrediction NBodyModelImpl::forward_delta(const NBodyBatch& batch) {
   in[1] = batch.vel.to(t).unsqueeze(1);
   const Features out = network_->forward(graph, in);
   const at::Tensor v = out.at(1);  // [N, 2, 3]
-  return {v.select(1, 0), v.select(1, 1)};
+  if (residual_interval_ == 0.0) return {v.select(1, 0), v.select(1, 1)};
+  return {v.select(1, 0) + residual_interval_ * in[1].squeeze(1), v.select(1, 1)};
+}
+
+void NBodyModelImpl::set_residual_interval(double t) {
+  SE3T_CHECK(std::isfinite(t) && t >= 0.0, "NBodyModel: the residual interval must be finite and ",
+             ">= 0, got ", t);
+  residual_interval_ = t;
+}
+
+void write_residual_interval(torch::serialize::OutputArchive& archive, const NBodyModelImpl& m) {
+  if (m.residual_interval() == 0.0) return;  // files of models without it stay as they were
+  archive.write("se3t_nbody_residual_interval", c10::IValue(m.residual_interval()));
+}
+
+double read_residual_interval(torch::serialize::InputArchive& archive) {
+  c10::IValue t;
+  if (!archive.try_read("se3t_nbody_residual_interval", t)) return 0.0;
+  SE3T_CHECK(t.isDouble(), "se3t_nbody_residual_interval: expected a number");
+  return t.toDouble();
 }
 
 NBodyPrediction NBodyModelImpl::forward(const NBodyBatch& batch) {
@@ -91,7 +111,11 @@ NBodyPrediction linear_baseline(const NBodyBatch& batch, double interval) {
 
 NBodyModel load_nbody_model(const std::string& path) {
   SE3T_CHECK(std::filesystem::exists(path), "checkpoint '", path, "' does not exist");
-  return NBodyModel(load_model(path));
+  NBodyModel model(load_model(path));
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);  // load_model read it already: it is readable
+  model->set_residual_interval(read_residual_interval(archive));
+  return model;
 }
 
 }  // namespace se3t

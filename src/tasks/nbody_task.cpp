@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "se3t/data/nbody_augmentation.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
 #include "se3t/util/random.h"
@@ -25,6 +26,21 @@ void NBodyDataConfig::visit(FieldVisitor& v) {
   v.field("eval_frames", eval_frames,
           "validation and test inputs: fixed (input_frame) or spread over the trajectory",
           {"fixed", "spread"});
+}
+
+void NBodyHeadConfig::visit(FieldVisitor& v) {
+  v.field("residual", residual,
+          "predict x_0 + v_0 t + network (force-free motion plus a learned deviation)");
+}
+
+void NBodyLossConfig::visit(FieldVisitor& v) {
+  v.field("velocity_weight", velocity_weight,
+          "loss (MSE position + w MSE velocity) / (1 + w): 1 the paper's, 0 positions only",
+          Range::at_least(0));
+  v.field("time_reversal", time_reversal,
+          "use each training sample time-reversed with probability 1/2 (augmentation)");
+  v.field("charge_flip", charge_flip,
+          "negate each training sample's charges with probability 1/2 (augmentation)");
 }
 
 void NBodyDataConfig::use_protocol_defaults() {
@@ -53,8 +69,15 @@ NBodyConfig::NBodyConfig() {
 
 ConfigSections NBodyConfig::sections() {
   return {{"data", [this](FieldVisitor& v) { data.visit(v); }},
-          {"model", [this](FieldVisitor& v) { model.visit(v); }},
-          {"train", [this](FieldVisitor& v) { train.visit(v); }}};
+          {"model",
+           [this](FieldVisitor& v) {
+             model.visit(v);
+             head.visit(v);
+           }},
+          {"train", [this](FieldVisitor& v) {
+             train.visit(v);
+             loss.visit(v);
+           }}};
 }
 
 void NBodyConfig::read(const std::string& text, const std::string& source) {
@@ -87,7 +110,8 @@ void NBodyConfig::check(const std::string& where) const {
   }
 }
 
-EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames) {
+EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames,
+                     const EpochAugmentation& augmentation) {
   std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
                     static_cast<uint32_t>(epoch), static_cast<uint32_t>(epoch >> 32), 0x5e37u};
   std::mt19937_64 g(seq);
@@ -105,6 +129,16 @@ EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bo
       p.input_frames[i] = lo + static_cast<int64_t>(uniform_below(g, hi - lo));
     }
   }
+  // Drawn after the order and frames, so that these stay those of a plan without augmentation.
+  auto coin_flips = [&](bool on) {
+    std::vector<uint8_t> c(n, 0);
+    if (on) {
+      for (int64_t i = 0; i < n; ++i) c[i] = static_cast<uint8_t>(uniform_below(g, 2));
+    }
+    return c;
+  };
+  p.reversed = coin_flips(augmentation.time_reversal);
+  p.flipped = coin_flips(augmentation.charge_flip);
   return p;
 }
 
@@ -136,6 +170,10 @@ std::string NBodyTask::describe() const {
 void NBodyTask::build_model() {
   if (config_.model.type == "linear") return;
   model_ = NBodyModel(nbody_network(config_.model));
+  if (config_.head.residual) {
+    model_->set_residual_interval(
+        nbody_interval(data_.options, config_.data.input_frame, config_.data.target_frame));
+  }
 }
 
 torch::nn::Module& NBodyTask::module() {
@@ -144,7 +182,8 @@ torch::nn::Module& NBodyTask::module() {
 }
 
 void NBodyTask::begin_epoch(uint64_t seed, int64_t epoch) {
-  plan_ = epoch_plan(seed, epoch, *data_.train, config_.data.random_input_frame);
+  plan_ = epoch_plan(seed, epoch, *data_.train, config_.data.random_input_frame,
+                     {config_.loss.time_reversal, config_.loss.charge_flip});
 }
 
 at::Tensor NBodyTask::batch_loss(int64_t begin, int64_t end, int64_t batch_begin,
@@ -152,13 +191,22 @@ at::Tensor NBodyTask::batch_loss(int64_t begin, int64_t end, int64_t batch_begin
   const std::vector<int64_t> sims(plan_.sims.begin() + begin, plan_.sims.begin() + end);
   const std::vector<int64_t> frames(plan_.input_frames.begin() + begin,
                                     plan_.input_frames.begin() + end);
-  const NBodyBatch batch = data_.train->batch_at(sims, frames);
+  NBodyBatch batch = data_.train->batch_at(sims, frames);
+  if (config_.loss.time_reversal) {
+    batch = reverse_time(batch, {plan_.reversed.begin() + begin, plan_.reversed.begin() + end});
+  }
+  if (config_.loss.charge_flip) {
+    batch = flip_charges(batch, {plan_.flipped.begin() + begin, plan_.flipped.begin() + end});
+  }
   const NBodyPrediction d = model_->forward_delta(batch);
   const at::ScalarType t = model_->dtype();
   const at::Tensor dpos = (batch.target_pos - batch.pos).to(t);
   const at::Tensor dvel = (batch.target_vel - batch.vel).to(t);
-  // The paper's loss: MSE over the stacked [N, 2, 3] (position change, velocity change).
-  const at::Tensor loss = 0.5 * ((d.pos - dpos).square().mean() + (d.vel - dvel).square().mean());
+  // velocity_weight 1: the paper's loss, the MSE over the stacked [N, 2, 3] (position change,
+  // velocity change).
+  const double w = config_.loss.velocity_weight;
+  const at::Tensor loss =
+      ((d.pos - dpos).square().mean() + w * (d.vel - dvel).square().mean()) / (1.0 + w);
   if (begin == batch_begin && end == batch_end) return loss;
   // Every simulation has the same particles: a part's share of the mean is its share of samples.
   return loss * (static_cast<double>(end - begin) / static_cast<double>(batch_end - batch_begin));
@@ -192,7 +240,9 @@ std::vector<double> NBodyTask::eval_batch(Split split, int64_t batch) {
 }
 
 Metrics NBodyTask::eval_metrics(Split split, const std::vector<std::vector<double>>& rows) {
-  const NBodyMetrics m = evaluation(split).metrics(rows);
+  NBodyMetrics m = evaluation(split).metrics(rows);
+  const double w = config_.loss.velocity_weight;
+  m.loss = (m.mse_position + w * m.mse_velocity) / (1.0 + w);  // the training loss's weights
   Metrics out;
   out.loss = m.loss;
   out.values = {m.mse_position, m.mse_velocity};
@@ -212,6 +262,7 @@ std::string NBodyTask::test_header() const {
 void NBodyTask::write_model(torch::serialize::OutputArchive& archive) {
   // The network at the top level, exactly as save_model writes it.
   archive.write("se3t_options", c10::IValue(model_->options().to_text()));
+  write_residual_interval(archive, *model_);
   model_->network()->save(archive);
 }
 
@@ -223,6 +274,13 @@ void NBodyTask::read_model(torch::serialize::InputArchive& archive, const std::s
   SE3T_CHECK(stored.to_text() == model_->options().to_text(), "'", path,
              "' holds a different network:\n", stored.to_text(), "but the config builds:\n",
              model_->options().to_text());
+  const double residual = read_residual_interval(archive);
+  SE3T_CHECK(residual == model_->residual_interval(), "'", path, "' holds a model with ",
+             residual == 0.0 ? "no residual" : "residual interval " + std::to_string(residual),
+             " but the config builds ",
+             model_->residual_interval() == 0.0
+                 ? std::string("none")
+                 : "residual interval " + std::to_string(model_->residual_interval()));
   model_->network()->load(archive);
 }
 

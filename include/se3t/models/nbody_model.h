@@ -12,6 +12,7 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
+#include <torch/serialize/archive.h>
 
 #include "se3t/data/nbody_dataset.h"
 #include "se3t/graph/graph_batch.h"
@@ -47,16 +48,27 @@ class NBodyModelImpl : public torch::nn::Module {
   // Predicted absolute state at the target frame: input + change, float64.
   NBodyPrediction forward(const NBodyBatch& batch);
 
+  // With t > 0 the position change is v_0 t + network (the force-free motion plus a learned
+  // deviation, as EGNN's update x + v + f): the network regresses what forces add. 0: none.
+  void set_residual_interval(double t);
+  double residual_interval() const { return residual_interval_; }
+
   SE3Transformer& network() { return network_; }
   const SE3TransformerOptions& options() const { return network_->options(); }
   at::ScalarType dtype() const;
 
  private:
   SE3Transformer network_{nullptr};
+  double residual_interval_ = 0.0;
 };
 TORCH_MODULE(NBodyModel);
 
-// The network of a model file (a training checkpoint or a save_model file), as an NBodyModel.
+// The residual interval in a model file (key se3t_nbody_residual_interval; absent = 0).
+void write_residual_interval(torch::serialize::OutputArchive& archive, const NBodyModelImpl& m);
+double read_residual_interval(torch::serialize::InputArchive& archive);
+
+// The network of a model file (a training checkpoint or a save_model file), as an NBodyModel,
+// with the residual interval it was trained with.
 NBodyModel load_nbody_model(const std::string& path);
 
 // Time between the input and the target frame of a data set in simulator units:

@@ -44,9 +44,34 @@ struct NBodyDataConfig {
   NBodyOptions nbody_options() const;
 };
 
+// N-body settings of [model] beyond the backbone's.
+struct NBodyHeadConfig {
+  // Predict x_T = x_0 + v_0 t + network (the force-free motion plus a learned deviation, as
+  // EGNN's position update) instead of x_T = x_0 + network; t = nbody_interval of the data.
+  bool residual = false;
+
+  void visit(FieldVisitor& v);
+};
+
+// N-body settings of [train] beyond the engine's: the loss and the augmentations.
+struct NBodyLossConfig {
+  // loss = (MSE(position change) + w MSE(velocity change)) / (1 + w): 1 is the paper's loss
+  // (the mean over the stacked [N, 2, 3] target), 0 EGNN's (positions only). The validation
+  // loss that selects the epoch uses the same weights.
+  double velocity_weight = 1.0;
+  // Each training sample is, with probability 1/2 per epoch, used time-reversed or with its
+  // charges negated (se3t/data/nbody_augmentation.h).
+  bool time_reversal = false;
+  bool charge_flip = false;
+
+  void visit(FieldVisitor& v);
+};
+
 class NBodyConfig : public ExperimentConfig {
  public:
   NBodyDataConfig data;
+  NBodyHeadConfig head;
+  NBodyLossConfig loss;
 
   NBodyConfig();
   std::string task() const override { return "nbody"; }
@@ -64,13 +89,20 @@ class NBodyConfig : public ExperimentConfig {
   void check(const std::string& where) const override;
 };
 
-// Epoch `epoch`'s order of training simulations and their input frames (the fixed
-// input_frame unless random), from (seed, epoch) alone.
+// Epoch `epoch`'s order of training simulations, their input frames (the fixed input_frame
+// unless random) and augmentations, from (seed, epoch) alone.
 struct EpochPlan {
   std::vector<int64_t> sims;
   std::vector<int64_t> input_frames;
+  std::vector<uint8_t> reversed;  // per entry: used time-reversed (all 0 unless asked for)
+  std::vector<uint8_t> flipped;   // per entry: charges negated (all 0 unless asked for)
 };
-EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames);
+struct EpochAugmentation {
+  bool time_reversal = false;
+  bool charge_flip = false;
+};
+EpochPlan epoch_plan(uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames,
+                     const EpochAugmentation& augmentation = {});
 
 class NBodyTask : public Task {
  public:
