@@ -162,6 +162,7 @@ void add_eval_command(CLI::App& app) {
       const NBodyOptions data_options = nbody_data_options(opts->data, "paper");
       int64_t input_frame = data_options.input_frame, target_frame = data_options.target_frame;
       std::string model_type = "linear", frames = "fixed";
+      double residual_interval = 0.0;
       NBodyPredictor predict;
       if (!checkpoint.empty()) {
         const std::string config_text = checkpoint_config(checkpoint);
@@ -173,6 +174,7 @@ void add_eval_command(CLI::App& app) {
           timeout_s = c.train.collective_timeout_s;
         }
         NBodyModel model = load_nbody_model(checkpoint);
+        residual_interval = model->residual_interval();
         model_type = model->options().attention ? "se3_transformer" : "tfn";
         predict = model_predictor(model);
       }
@@ -189,6 +191,13 @@ void add_eval_command(CLI::App& app) {
       const NBodyDataset data(std::move(split), input_frame, target_frame);
       const double interval = nbody_interval(data_options, input_frame, target_frame);
       if (!predict) predict = linear_predictor(interval);
+      // A residual model adds v_0 t for the interval it was trained on; another one would be
+      // scored on a task it was never set.
+      SE3T_CHECK(residual_interval == 0.0 ||
+                     std::abs(residual_interval - interval) <= 1e-9 * residual_interval,
+                 checkpoint, " predicts ", residual_interval,
+                 " time units ahead (residual = true), but frames ", input_frame, " -> ",
+                 target_frame, " of this data set are ", interval, " apart");
       EvalOptions eo;
       eo.batch_size = opts->batch_size;
       eo.rotations = opts->rotations;

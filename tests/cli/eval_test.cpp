@@ -61,5 +61,31 @@ TEST(Eval, ExplicitFramesOverrideTheCheckpointsSpreadAndNaNDataIsAnError) {
   EXPECT_EQ(nan.out.find("null"), std::string::npos) << nan.out;
 }
 
+// A residual model (x_0 + v_0 t + network) scores its own interval; other frames are refused
+// with both intervals named, rather than scored with the wrong force-free motion.
+TEST(Eval, ResidualModelIsScoredOnItsOwnInterval) {
+  TempDir dir("eval_residual");
+  NBodyConfig c = testing::tiny_nbody_config(dir / "data", dir / "run");
+  c.head.residual = true;
+  c.train.epochs = 1;
+  write_file_atomic(dir / "run.toml", c.to_toml());
+  ASSERT_EQ(run_command({se3t_program(), "train", dir / "run.toml", "--quiet"}).exit_code, 0);
+  const auto eval = [&](std::vector<std::string> frames) {
+    std::vector<std::string> args = {
+        se3t_program(), "eval",       "--checkpoint", dir / "run/checkpoint.pt",
+        "--data",       dir / "data", "--rotations",  "0"};
+    args.insert(args.end(), frames.begin(), frames.end());
+    return run_command(args);
+  };
+  const auto same = eval({"--input-frame", "2", "--target-frame", "7"});  // 5 frames, as trained
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_NE(same.out.find("\"mse_position\""), std::string::npos) << same.out;
+  const auto other = eval({"--input-frame", "0", "--target-frame", "3"});
+  EXPECT_EQ(other.signal, 0);
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.err.find("residual = true"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("0 -> 3"), std::string::npos) << other.err;
+}
+
 }  // namespace
 }  // namespace se3t
