@@ -197,7 +197,8 @@ void add_eval_command(CLI::App& app) {
                      std::abs(residual_interval - interval) <= 1e-9 * residual_interval,
                  checkpoint, " predicts ", residual_interval,
                  " time units ahead (residual = true), but frames ", input_frame, " -> ",
-                 target_frame, " of this data set are ", interval, " apart");
+                 target_frame, " of this data set are ", interval,
+                 " apart: give the --input-frame and --target-frame it was trained for");
       EvalOptions eo;
       eo.batch_size = opts->batch_size;
       eo.rotations = opts->rotations;
