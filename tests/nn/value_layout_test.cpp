@@ -169,8 +169,8 @@ TEST(ValueLayout, ModelFilesKeepTheLayoutAndOldFilesLoadAsWide) {
 
 TEST(ValueLayout, ShippedConfigsKeepTheWideLayoutTheyWereTrainedWith) {
   const std::string dir = testing::source_dir() + "/configs/";
-  for (const char* name : {"nbody_paper.toml", "nbody_paper_cpu.toml", "nbody_quick.toml",
-                           "nbody_egnn.toml", "nbody_egnn_cpu.toml"}) {
+  for (const char* name : {"nbody_paper.toml", "nbody_paper_cpu.toml", "nbody_paper_cpu_aug.toml",
+                           "nbody_quick.toml", "nbody_egnn.toml", "nbody_egnn_cpu.toml"}) {
     const NBodyConfig c = NBodyConfig::load(dir + name);
     EXPECT_EQ(c.model.value_layout, "wide") << name;
     EXPECT_EQ(nbody_network(c.model).value_layout, ValueLayout::kWide) << name;
