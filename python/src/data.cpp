@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "se3t/data/extxyz.h"
 #include "se3t/data/molecule_dataset.h"
+#include "se3t/data/nbody_augmentation.h"
 #include "se3t/data/nbody_dataset.h"
 #include "se3t/data/nbody_files.h"
 #include "se3t/data/pdb.h"
@@ -242,6 +243,22 @@ void bind_nbody(py::module_& m) {
       },
       py::arg("seed"), py::arg("epoch"), py::arg("train"), py::arg("random_frames") = false,
       "(simulations, input frames) of epoch `epoch`, in the order se3t train takes them.");
+  m.def(
+      "nbody_epoch_augmentation",
+      [](uint64_t seed, int64_t epoch, const NBodyDataset& train, bool random_frames,
+         bool time_reversal, bool charge_flip) {
+        const EpochPlan p =
+            epoch_plan(seed, epoch, train, random_frames, {time_reversal, charge_flip});
+        return std::make_pair(p.reversed, p.flipped);
+      },
+      py::arg("seed"), py::arg("epoch"), py::arg("train"), py::arg("random_frames") = false,
+      py::arg("time_reversal") = false, py::arg("charge_flip") = false,
+      "(reversed, flipped) flags of epoch `epoch`'s entries, as se3t train draws them with "
+      "[train] time_reversal / charge_flip (lists of 0 / 1 in nbody_epoch_plan's order).");
+  m.def("nbody_reverse_time", &reverse_time, py::arg("batch"), py::arg("entries"),
+        "Swaps input and target of the entries flagged 1 and negates their velocities.");
+  m.def("nbody_flip_charges", &flip_charges, py::arg("batch"), py::arg("entries"),
+        "Negates the charges of the entries flagged 1.");
   m.def(
       "nbody_graph",
       [](const NBodyBatch& b, const py::object& dtype) {

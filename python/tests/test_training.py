@@ -44,8 +44,12 @@ def learning_rate(t):
     return LR_MIN + 0.5 * (LR - LR_MIN) * (1.0 + math.cos(math.pi * x))
 
 
-def nbody_loss(model, dataset, sims, frames):
+def nbody_loss(model, dataset, sims, frames, reversed_=None, flipped=None):
     batch = dataset.batch_at(sims, frames)
+    if reversed_ is not None:
+        batch = se3t.nbody_reverse_time(batch, reversed_)
+    if flipped is not None:
+        batch = se3t.nbody_flip_charges(batch, flipped)
     graph = se3t.nbody_graph(batch, torch.float32)
     features = {0: batch.charges.float().view(-1, 1, 1), 1: batch.vel.float().unsqueeze(1)}
     out = model(graph, features)[1]  # [N, 2, 3]: changes of position and velocity
@@ -54,9 +58,11 @@ def nbody_loss(model, dataset, sims, frames):
     return 0.5 * ((out[:, 0] - dpos).square().mean() + (out[:, 1] - dvel).square().mean())
 
 
-def test_python_loop_equals_cpp_trainer(tmp_path, cli):
+@pytest.mark.parametrize("augment", [False, True], ids=["plain", "augmented"])
+def test_python_loop_equals_cpp_trainer(tmp_path, cli, augment):
     config = tmp_path / "nbody.toml"
-    config.write_text(CONFIG.format(dir=tmp_path))
+    extra = "time_reversal = true\ncharge_flip = true\n" if augment else ""
+    config.write_text(CONFIG.format(dir=tmp_path) + extra)
     result = se3t.train(str(config))  # generates the data, trains 3 epochs of 3 steps
     assert result["steps"] == EPOCHS * 3
     trained = se3t.load_model(tmp_path / "run" / "checkpoint.pt")
@@ -81,12 +87,16 @@ def test_python_loop_equals_cpp_trainer(tmp_path, cli):
     model.train()
     for epoch in range(EPOCHS):
         sims, frames = se3t.nbody_epoch_plan(SEED, epoch, train)
+        rev, flip = se3t.nbody_epoch_augmentation(SEED, epoch, train, False, augment, augment)
+        assert (sum(rev) + sum(flip) > 0) == augment
         for step in range(steps):
             for group in opt.param_groups:
                 group["lr"] = learning_rate(epoch + step / steps)
             begin, end = step * BATCH, min(len(train), (step + 1) * BATCH)
             opt.zero_grad()
-            loss = nbody_loss(model, train, sims[begin:end], frames[begin:end])
+            part = slice(begin, end)
+            loss = nbody_loss(model, train, sims[part], frames[part],
+                              rev[part] if augment else None, flip[part] if augment else None)
             loss.backward()
             opt.step()
     assert full_loss() < initial
