@@ -129,8 +129,10 @@ void add_train_command(CLI::App& app) {
   cmd->footer(
       "The config's top-level `task` picks what is trained: \"nbody\" (the default; configs/\n"
       "nbody_quick.toml) or \"molecules\" (configs/qm7_energy.toml, amons_forces.toml,\n"
-      "qm9_homo.toml). Every task has the same [model] and [train] sections and its own [data];\n"
-      "`se3t train --show-config TASK` prints every key with its default and meaning.\n"
+      "qm9_homo.toml). Every task shares the network's [model] keys and the engine's [train]\n"
+      "keys, and adds its own: its [data], its output head and its loss (N-body: residual,\n"
+      "velocity_weight, time_reversal, charge_flip). `se3t train --show-config TASK` prints\n"
+      "every key with its default and meaning.\n"
       "\n"
       "Writes to the output directory: checkpoint.pt (every epoch, atomically), best_model.pt\n"
       "(lowest validation loss, when there is a validation split), config.toml, metrics.csv,\n"
