@@ -5,8 +5,8 @@
 // - Time reversal. Between wall hits the dynamics are reversible: if (x_0, v_0) evolves to
 //   (x_T, v_T), then (x_T, -v_T) evolves to (x_0, -v_0). The simulator's leapfrog records the
 //   velocity that moved a particle onto its recorded position (a half step behind), so the
-//   reversed sample's velocities are off by dt F(x) (one kick, ~1% of |v| in the charged
-//   systems); positions are exact.
+//   reversed sample's velocities are off by one kick dt F(x) (at most dt max_force = 0.1 with
+//   NRI's force clipping); its positions are exact.
 // - Charge flip. Forces depend on charges only through q_i q_j, so negating every charge of a
 //   system leaves its trajectory unchanged.
 #pragma once
