@@ -204,9 +204,8 @@ at::Tensor NBodyTask::batch_loss(int64_t begin, int64_t end, int64_t batch_begin
   const at::Tensor dvel = (batch.target_vel - batch.vel).to(t);
   // velocity_weight 1: the paper's loss, the MSE over the stacked [N, 2, 3] (position change,
   // velocity change).
-  const double w = config_.loss.velocity_weight;
   const at::Tensor loss =
-      ((d.pos - dpos).square().mean() + w * (d.vel - dvel).square().mean()) / (1.0 + w);
+      config_.loss.combine((d.pos - dpos).square().mean(), (d.vel - dvel).square().mean());
   if (begin == batch_begin && end == batch_end) return loss;
   // Every simulation has the same particles: a part's share of the mean is its share of samples.
   return loss * (static_cast<double>(end - begin) / static_cast<double>(batch_end - batch_begin));
@@ -241,8 +240,7 @@ std::vector<double> NBodyTask::eval_batch(Split split, int64_t batch) {
 
 Metrics NBodyTask::eval_metrics(Split split, const std::vector<std::vector<double>>& rows) {
   NBodyMetrics m = evaluation(split).metrics(rows);
-  const double w = config_.loss.velocity_weight;
-  m.loss = (m.mse_position + w * m.mse_velocity) / (1.0 + w);  // the training loss's weights
+  m.loss = config_.loss.combine(m.mse_position, m.mse_velocity);  // the training loss's weights
   Metrics out;
   out.loss = m.loss;
   out.values = {m.mse_position, m.mse_velocity};
@@ -275,12 +273,11 @@ void NBodyTask::read_model(torch::serialize::InputArchive& archive, const std::s
              "' holds a different network:\n", stored.to_text(), "but the config builds:\n",
              model_->options().to_text());
   const double residual = read_residual_interval(archive);
+  const auto describe = [](double t) {
+    return t == 0.0 ? std::string("none") : "residual interval " + std::to_string(t);
+  };
   SE3T_CHECK(residual == model_->residual_interval(), "'", path, "' holds a model with ",
-             residual == 0.0 ? "no residual" : "residual interval " + std::to_string(residual),
-             " but the config builds ",
-             model_->residual_interval() == 0.0
-                 ? std::string("none")
-                 : "residual interval " + std::to_string(model_->residual_interval()));
+             describe(residual), " but the config builds ", describe(model_->residual_interval()));
   model_->network()->load(archive);
 }
 

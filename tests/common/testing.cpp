@@ -2,9 +2,13 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <gtest/gtest.h>
+
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 
 #include "se3t/util/runtime.h"
@@ -39,6 +43,14 @@ std::string read_text(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+double json_number_field(const std::string& json, const std::string& key) {
+  const std::regex re("\"" + key + "\": ([-+0-9.eE]+)");
+  std::smatch m;
+  if (std::regex_search(json, m, re)) return std::stod(m[1]);
+  ADD_FAILURE() << "no number \"" << key << "\" in " << json;
+  return std::nan("");
 }
 
 std::string source_dir() {

@@ -25,6 +25,9 @@ double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
 // The whole content of a text file ("" when it cannot be read).
 std::string read_text(const std::string& path);
 
+// The number after "key": in a JSON text (NaN, with a test failure, when it is not there).
+double json_number_field(const std::string& json, const std::string& key);
+
 // Repository root (for data files), from the SE3T_SOURCE_DIR environment / compile definition.
 std::string source_dir();
 

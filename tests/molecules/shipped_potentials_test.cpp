@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <regex>
 
 #include "common/testing.h"
 #include "se3t/data/molecule_dataset.h"
@@ -22,13 +21,6 @@ struct Shipped {
   const char* config;  // under configs/
   size_t every;        // recompute the metrics on every k-th test frame
 };
-
-double recorded(const std::string& json, const std::string& key) {
-  const std::regex re("\"" + key + "\": ([-+0-9.eE]+)");
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(json, m, re)) << key;
-  return m.size() > 1 ? std::stod(m[1]) : NAN;
-}
 
 class ShippedPotential : public ::testing::TestWithParam<Shipped> {};
 
@@ -62,11 +54,11 @@ TEST_P(ShippedPotential, IsItsConfigsSmoothNetworkWithItsRecordedTestErrors) {
   const std::string metrics = read_text(root + "models/" + s.dir + "/test_metrics.json");
   const double e_mae = e_abs / double(frames), f_mae = f_abs / double(components);
   if (s.every == 1) {  // every frame: the same numbers
-    EXPECT_NEAR(e_mae, recorded(metrics, "energy_mae"), 1e-6 * e_mae);
-    EXPECT_NEAR(f_mae, recorded(metrics, "force_mae"), 1e-6 * f_mae);
+    EXPECT_NEAR(e_mae, testing::json_number_field(metrics, "energy_mae"), 1e-6 * e_mae);
+    EXPECT_NEAR(f_mae, testing::json_number_field(metrics, "force_mae"), 1e-6 * f_mae);
   } else {  // a sample of the frames: the same errors within sampling noise
-    EXPECT_NEAR(e_mae / recorded(metrics, "energy_mae"), 1.0, 0.3);
-    EXPECT_NEAR(f_mae / recorded(metrics, "force_mae"), 1.0, 0.1);
+    EXPECT_NEAR(e_mae / testing::json_number_field(metrics, "energy_mae"), 1.0, 0.3);
+    EXPECT_NEAR(f_mae / testing::json_number_field(metrics, "force_mae"), 1.0, 0.1);
   }
   std::printf("%s: test energy MAE %.4g, force MAE %.4g over %lld frames\n", s.dir, e_mae, f_mae,
               static_cast<long long>(frames));

@@ -4,8 +4,6 @@
 // simulated here again from the protocol's seed.
 #include <gtest/gtest.h>
 
-#include <regex>
-
 #include "common/testing.h"
 #include "se3t/data/nbody_files.h"
 #include "se3t/data/nbody_simulator.h"
@@ -15,13 +13,6 @@
 
 namespace se3t {
 namespace {
-
-double recorded(const std::string& json, const std::string& key) {
-  const std::regex re("\"" + key + "\": ([-+0-9.eE]+)");
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(json, m, re)) << key;
-  return m.size() > 1 ? std::stod(m[1]) : NAN;
-}
 
 TEST(ShippedNBodyModel, IsItsConfigsNetworkWithItsRecordedTestError) {
   const std::string root = testing::source_dir() + "/";
@@ -42,8 +33,10 @@ TEST(ShippedNBodyModel, IsItsConfigsNetworkWithItsRecordedTestError) {
   eo.rotations = 2;
   const NBodyMetrics m = evaluate_nbody(model_predictor(model), data, eo);
   const std::string json = read_text(root + "models/nbody-egnn/test_metrics.json");
-  EXPECT_NEAR(m.mse_position, recorded(json, "mse_position"), 1e-5 * m.mse_position);
-  EXPECT_NEAR(m.mse_velocity, recorded(json, "mse_velocity"), 1e-5 * m.mse_velocity);
+  EXPECT_NEAR(m.mse_position, testing::json_number_field(json, "mse_position"),
+              1e-5 * m.mse_position);
+  EXPECT_NEAR(m.mse_velocity, testing::json_number_field(json, "mse_velocity"),
+              1e-5 * m.mse_velocity);
   EXPECT_LT(m.mse_position, 0.0071);  // EGNN's figure on this protocol
   EXPECT_LT(m.equivariance_error_position, 1e-5);
   std::printf("models/nbody-egnn: test MSE position %.5g, velocity %.4g, equivariance %.2g\n",

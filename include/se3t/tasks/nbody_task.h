@@ -65,6 +65,11 @@ struct NBodyLossConfig {
   bool charge_flip = false;
 
   void visit(FieldVisitor& v);
+  // (pos + w vel) / (1 + w), of the batch's tensors or of a split's metrics.
+  template <class T>
+  T combine(const T& pos, const T& vel) const {
+    return (pos + velocity_weight * vel) / (1.0 + velocity_weight);
+  }
 };
 
 class NBodyConfig : public ExperimentConfig {
