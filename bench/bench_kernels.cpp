@@ -153,7 +153,9 @@ void layer_bench(benchmark::State& state, const Size& size, bool attention, Kern
 
 // The kernel alone at the layer's largest output degree l = max_degree, all input degrees:
 // cols = C sum_k (2 min(k, l) + 1), M = 2l + 1.
-void kernel_bench(benchmark::State& state, const Size& size, KernelPath path, bool backward) {
+// bf16: the fused kernel with bfloat16 radial products (kernels::RadialArithmetic::kBFloat16).
+void kernel_bench(benchmark::State& state, const Size& size, KernelPath path, bool backward,
+                  bool bf16 = false) {
   const se3t::GraphBatch g = make_graph(size);
   const int64_t E = g.num_edges(), H = 32, C = size.channels, l = size.max_degree;
   int64_t cols = 0;
@@ -163,10 +165,12 @@ void kernel_bench(benchmark::State& state, const Size& size, KernelPath path, bo
   const at::Tensor X = at::randn({E, cols, 2 * l + 1}, gen).requires_grad_(backward);
   const at::Tensor W = (at::randn({C * cols, H}, gen) * 0.1).requires_grad_(backward);
   const at::Tensor b = at::zeros({C * cols}).requires_grad_(backward);
-  const auto op = path == KernelPath::kFused ? se3t::kernels::radial_contraction
-                                             : se3t::kernels::radial_contraction_reference;
+  const auto arithmetic =
+      bf16 ? se3t::kernels::RadialArithmetic::kBFloat16 : se3t::kernels::RadialArithmetic::kExact;
   for (auto _ : state) {
-    at::Tensor out = op(h, X, W, b, C);
+    at::Tensor out = path == KernelPath::kFused
+                         ? se3t::kernels::radial_contraction(h, X, W, b, C, arithmetic)
+                         : se3t::kernels::radial_contraction_reference(h, X, W, b, C);
     if (backward) {
       out.backward(at::ones_like(out));
       for (const auto* x : {&h, &X, &W, &b}) x->mutable_grad().reset();
@@ -189,10 +193,10 @@ void kernel_forces_bench(benchmark::State& state, const Size& size, KernelPath p
   const at::Tensor X = at::randn({E, cols, 2 * l + 1}, gen).requires_grad_();
   const at::Tensor W = (at::randn({C * cols, H}, gen) * 0.1).requires_grad_();
   const at::Tensor b = at::zeros({C * cols}).requires_grad_();
-  const auto op = path == KernelPath::kFused ? se3t::kernels::radial_contraction
-                                             : se3t::kernels::radial_contraction_reference;
   for (auto _ : state) {
-    const at::Tensor out = op(h, X, W, b, C);
+    const at::Tensor out = path == KernelPath::kFused
+                               ? se3t::kernels::radial_contraction(h, X, W, b, C)
+                               : se3t::kernels::radial_contraction_reference(h, X, W, b, C);
     const auto d = torch::autograd::grad({out.pow(2).sum()}, {X, h}, {}, true, true);
     (d[0].pow(2).sum() + d[1].pow(2).sum()).backward();
     for (const auto* x : {&h, &X, &W, &b}) x->mutable_grad().reset();
@@ -280,6 +284,13 @@ int main(int argc, char** argv) {
             [=](benchmark::State& s) { kernel_bench(s, size, path, backward); })
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
+        if (path == KernelPath::kFused && se3t::kernels::bf16_radial_supported()) {
+          benchmark::RegisterBenchmark(
+              ("kernel/" + pass + suffix + "-bf16").c_str(),
+              [=](benchmark::State& s) { kernel_bench(s, size, path, backward, true); })
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+        }
         if (backward) {
           benchmark::RegisterBenchmark(
               ("kernel/forces" + suffix).c_str(),

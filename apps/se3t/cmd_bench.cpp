@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "se3t/bench/runner.h"
 #include "se3t/nn/kernel_path.h"
+#include "se3t/nn/radial_precision.h"
 #include "se3t/util/check.h"
 #include "se3t/util/runtime.h"
 
@@ -60,6 +61,7 @@ void add_bench_command(CLI::App& app) {
   struct Options {
     std::string workload = "all", pdb = bench::kDefaultPdb;
     std::string path = kernel_path_name(default_kernel_path());  // the library default
+    std::string precision = radial_precision_name(RadialPrecision::kFloat32);
     bool json = false, scaling = false, no_backward = false, forces = false;
     int threads = 1, steps = 5, warmup = 1;
     double memory_fraction = 0.5;
@@ -86,6 +88,12 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--path", opts->path, "kernel path: reference or fused (the library default)")
       ->capture_default_str();
+  cmd->add_option("--precision", opts->precision,
+                  "radial weights on the fused path: float32, or bf16-radial (bfloat16 products, "
+                  "float32 sums; on CPUs with AVX512-BF16, float32 elsewhere: the output says "
+                  "which ran)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"float32", "bf16-radial"}));
   cmd->add_option(
          "--batch", opts->batch,
          "graphs per step for qm9 and nbody (0: the workload's 32 molecules / 100 systems); "
@@ -126,6 +134,7 @@ void add_bench_command(CLI::App& app) {
       }
       configure_runtime(opts->threads);
       set_default_kernel_path(parse_kernel_path(opts->path));
+      set_default_radial_precision(parse_radial_precision(opts->precision));
       // The reference path's big radial GEMMs are single BLAS calls: let OpenBLAS use the
       // threads too, so the comparison is against the reference at its best. (The fused kernels
       // call BLAS inside their own parallel loops, so there it stays at one thread.)

@@ -27,7 +27,9 @@ from ._se3t import (
     check_features,
     clebsch_gordan,
     concat_graphs,
+    bf16_radial_available,
     default_kernel_path,
+    default_radial_precision,
     edge_geometry,
     euler_angles_to_matrix,
     fiber_of,
@@ -57,6 +59,7 @@ from ._se3t import (
     rotation_y,
     rotation_z,
     set_default_kernel_path,
+    set_default_radial_precision,
     sh_dim,
     show_config,
     so3_self_check,
@@ -120,3 +123,16 @@ def kernel_path(path):
         yield
     finally:
         set_default_kernel_path(previous)
+
+
+@contextlib.contextmanager
+def radial_precision(precision):
+    """Runs the block with the process-wide radial-weight precision "float32" or "bf16-radial"
+    (bfloat16 products with float32 sums on CPUs with AVX512-BF16), restoring the previous one
+    after."""
+    previous = default_radial_precision()
+    set_default_radial_precision(precision)
+    try:
+        yield
+    finally:
+        set_default_radial_precision(previous)

@@ -16,6 +16,7 @@
 #include "se3t/nn/norm_se3.h"
 #include "se3t/nn/pooling.h"
 #include "se3t/nn/radial_basis.h"
+#include "se3t/nn/radial_precision.h"
 #include "se3t/util/check.h"
 
 namespace se3t::python {
@@ -85,6 +86,18 @@ void bind_kernel_path(py::module_& m) {
       "set_default_kernel_path",
       [](const std::string& name) { set_default_kernel_path(parse_kernel_path(name)); },
       py::arg("path"), "The kernels of every layer built with kernel=\"auto\" (the default).");
+  m.def(
+      "default_radial_precision",
+      [] { return std::string(radial_precision_name(default_radial_precision())); },
+      "\"float32\" or \"bf16-radial\": the arithmetic of the radial weights on the fused path.");
+  m.def(
+      "set_default_radial_precision",
+      [](const std::string& name) { set_default_radial_precision(parse_radial_precision(name)); },
+      py::arg("precision"),
+      "\"bf16-radial\": bfloat16 products with float32 sums for the radial weights of float32 "
+      "models on the fused path (CPUs with AVX512-BF16; float32 elsewhere).");
+  m.def("bf16_radial_available", &bf16_radial_available,
+        "Whether this CPU runs the bfloat16 radial kernels (AVX512-BF16).");
 }
 
 void bind_geometry(py::module_& m) {

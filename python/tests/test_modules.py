@@ -186,6 +186,32 @@ def test_kernel_paths_agree():
     assert rel_error(conv_fused(y, g)[1], conv(y, g)[1]) < 1e-12
 
 
+def test_bf16_radial_precision():
+    # A float32 model with bfloat16 radial weights: rounded by bfloat16's precision, not
+    # float32's, where the CPU has AVX512-BF16 (the same numbers elsewhere); still equivariant.
+    model = small_model().float()
+    g = cloud(12, dtype=torch.float32)
+    x = random_features(model.options.fiber_in, 12, dtype=torch.float32)
+    exact = model(g, x)
+    assert se3t.default_radial_precision() == "float32"
+    R = se3t.random_rotation(1, dtype=torch.float64)[0]
+    with se3t.radial_precision("bf16-radial"):
+        assert se3t.default_radial_precision() == "bf16-radial"
+        rounded = model(g, x)
+        g_rot = se3t.fully_connected_graph((g.pos.double() @ R.T).float())
+        out_rot = model(g_rot, rotate_features(x, R.float()))
+    assert se3t.default_radial_precision() == "float32"
+    for l in exact:
+        err = rel_error(rounded[l], exact[l])
+        if se3t.bf16_radial_available():
+            assert 1e-6 < err < 3e-2
+        else:
+            assert err == 0
+        assert rel_error(out_rot[l], rotate_features({l: rounded[l]}, R.float())[l]) < 1e-5
+    with pytest.raises(ValueError, match="float32 or bf16-radial"):
+        se3t.set_default_radial_precision("bf16")
+
+
 def test_gradients_against_finite_differences():
     model = se3t.SE3Transformer(fiber_in={0: 1, 1: 1}, fiber_hidden={0: 2, 1: 2}, fiber_out={1: 1},
                                 num_layers=1, num_heads=1, channels_div=1, radial_hidden=4).double()

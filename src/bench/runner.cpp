@@ -17,6 +17,7 @@
 
 #include "se3t/nn/conv_se3.h"
 #include "se3t/nn/kernel_path.h"
+#include "se3t/nn/radial_precision.h"
 #include "se3t/so3/equivariant_basis.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
@@ -145,6 +146,11 @@ BenchResult run_benchmark(const Workload& workload, const BenchOptions& options,
   r.workload = workload.name;
   r.description = workload.description;
   r.path = kernel_path_name(default_kernel_path());
+  // What the radial weights were computed in: bf16-radial only on the fused path of a CPU
+  // with AVX512-BF16.
+  r.precision = radial_precision_name(default_kernel_path() == KernelPath::kFused
+                                          ? effective_radial_precision(default_radial_precision())
+                                          : RadialPrecision::kFloat32);
   r.threads = at::get_num_threads();
   r.blas = blas_kernels();
   r.steps = options.steps;
@@ -370,8 +376,8 @@ void print_result(std::ostream& out, const BenchResult& r) {
   char buf[256];
   out << "workload " << r.workload << ": " << r.description << "\n";
   out << "  nodes " << thousands(r.nodes) << ", edges " << thousands(r.edges) << ", parameters "
-      << thousands(r.parameters) << ", threads " << r.threads << ", path " << r.path << ", steps "
-      << r.steps << ", " << r.blas << "\n";
+      << thousands(r.parameters) << ", threads " << r.threads << ", path " << r.path
+      << ", precision " << r.precision << ", steps " << r.steps << ", " << r.blas << "\n";
   if (!r.skipped.empty()) {
     out << "  skipped: " << r.skipped << "\n";
     return;
@@ -475,6 +481,7 @@ namespace {
 void json_result(std::ostringstream& o, const BenchResult& r) {
   o << "{\"workload\": " << json_string(r.workload)
     << ", \"description\": " << json_string(r.description) << ", \"path\": " << json_string(r.path)
+    << ", \"precision\": " << json_string(r.precision)
     << ", \"skipped\": " << json_string(r.skipped) << ", \"nodes\": " << r.nodes
     << ", \"edges\": " << r.edges << ", \"parameters\": " << r.parameters
     << ", \"threads\": " << r.threads << ", \"blas\": " << json_string(r.blas)

@@ -22,6 +22,10 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("eval_every", eval_every, "validate every this many epochs (and after the last)",
           Range::at_least(1));
   v.field("dtype", dtype, "arithmetic of the model's parameters", {"float32", "float64"});
+  v.field("precision", precision,
+          "radial weights on the fused path: float32, or bf16-radial (bfloat16 products with "
+          "float32 sums, on CPUs with AVX512-BF16; float32 elsewhere)",
+          {"float32", "bf16-radial"});
   v.field("collective_timeout_s", collective_timeout_s,
           "data-parallel runs: seconds a rendezvous or collective may wait for the other processes",
           Range::above(0));
@@ -32,6 +36,8 @@ void TrainConfig::visit(FieldVisitor& v) {
 
 void TrainConfig::check(const std::string& where) const {
   SE3T_CHECK(!out_dir.empty(), where, "out_dir must not be empty");
+  SE3T_CHECK(precision == "float32" || dtype == "float32", where, "precision = \"", precision,
+             "\" needs dtype = \"float32\", got \"", dtype, "\"");
   SE3T_CHECK(lr_min <= lr, where, "lr_min (", format_real(lr_min), ") must not exceed lr (",
              format_real(lr), "): the schedule would raise the rate");
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "batched_matmul_avx512.h"
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 #include "simd.h"
@@ -82,19 +83,29 @@ SE3T_CLONES void backward_d(const double* a, const double* b, const double* g, d
                             double* db, const Dims& d, int64_t s, int64_t t) {
   backward_edges(a, b, g, da, db, d, s, t);
 }
+// The AVX-512 kernels where they apply (p = 2k + 1 <= 7), the portable loops elsewhere.
+bool use_avx512(const Dims& d) {
+  return avx512::supported() && avx512::handles(d.p);
+}
 void forward_any(const float* a, const float* b, float* out, const Dims& d, int64_t s, int64_t t) {
+  if (use_avx512(d)) return avx512::matmul_edges(a, b, out, d.n, d.p, d.q, d.ld, s, t);
   forward_f(a, b, out, d, s, t);
 }
 void forward_any(const double* a, const double* b, double* out, const Dims& d, int64_t s,
                  int64_t t) {
+  if (use_avx512(d)) return avx512::matmul_edges(a, b, out, d.n, d.p, d.q, d.ld, s, t);
   forward_d(a, b, out, d, s, t);
 }
 void backward_any(const float* a, const float* b, const float* g, float* da, float* db,
                   const Dims& d, int64_t s, int64_t t) {
+  if (use_avx512(d))
+    return avx512::matmul_edges_backward(a, b, g, da, db, d.n, d.p, d.q, d.ld, s, t);
   backward_f(a, b, g, da, db, d, s, t);
 }
 void backward_any(const double* a, const double* b, const double* g, double* da, double* db,
                   const Dims& d, int64_t s, int64_t t) {
+  if (use_avx512(d))
+    return avx512::matmul_edges_backward(a, b, g, da, db, d.n, d.p, d.q, d.ld, s, t);
   backward_d(a, b, g, da, db, d, s, t);
 }
 

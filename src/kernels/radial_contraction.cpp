@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "packed_linear.h"
+#include "packed_linear_bf16.h"
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 #include "simd.h"
@@ -295,18 +298,37 @@ void edge_backward_any(const double* R, const double* X, const double* g, double
   edge_backward_d(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
 
+// The radial layer of one block, in T or (bf16: float only) with bfloat16 products.
 template <typename T>
-void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d) {
+void radial_layer(const T* h, const T* Wp, const T* bp, const bf16::PackedWeights* wb,
+                  bf16::BlockScratch* s, int64_t nb, int64_t H, int64_t Np, int64_t ldr, T* R) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (wb) return bf16::radial_block(h, *wb, bp, nb, ldr, R, *s);
+  }
+  radial_block_any(h, Wp, bp, nb, H, Np, ldr, R);
+}
+
+// bf16: the radial layer's products in bfloat16 (T = float on a CPU with AVX512-BF16 only).
+template <typename T>
+void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d,
+                    bool bf16) {
   const int64_t B = block_edges(d), Np = padded_columns<T>(d.N), ldr = row_stride<T>(d.N);
   std::vector<T> Wp(static_cast<size_t>(Np * d.H)), bp(static_cast<size_t>(Np));
   pack_weights(W, b, d.N, d.H, /*c_out=*/d.c_out, Wp.data(), bp.data());
+  std::optional<bf16::PackedWeights> wb;
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16) wb = bf16::pack(Wp.data(), Np, d.H);
+  }
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
     // Buffers per task, never per edge.
     const Buffer<T> R(B * ldr);  // every value read is written first
     std::vector<T> acc(size_t(d.M * d.c_out));
+    std::optional<bf16::BlockScratch> s;
+    if (wb) s.emplace(B, d.H, ldr, /*gradients=*/false);
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
-      radial_block_any(h + e0 * d.H, Wp.data(), bp.data(), nb, d.H, Np, ldr, R.data());
+      radial_layer(h + e0 * d.H, Wp.data(), bp.data(), wb ? &*wb : nullptr, s ? &*s : nullptr, nb,
+                   d.H, Np, ldr, R.data());
       for (int64_t i = 0; i < nb; ++i) {
         const int64_t e = e0 + i;
         edge_forward_any(R.data() + i * ldr, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
@@ -322,11 +344,16 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
 // dR rows are padded like R, their padding zero.
 template <typename T>
 void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g, T* dh, T* dX,
-                     T* acc, int64_t tasks, const Dims& d) {
+                     T* acc, int64_t tasks, const Dims& d, bool bf16) {
   const int64_t B = block_edges(d), Np = padded_columns<T>(d.N), ldr = row_stride<T>(d.N);
   const bool need_params = acc != nullptr;
   std::vector<T> Wp(size_t(dX || dh ? Np * d.H : 0)), bp(size_t(dX || dh ? Np : 0));
   if (dX || dh) pack_weights(W, b, d.N, d.H, /*c_out=*/int64_t(0), Wp.data(), bp.data());
+  bf16 = bf16 && std::is_same_v<T, float>;
+  std::optional<bf16::PackedWeights> wb;
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16 && (dX || dh)) wb = bf16::pack(Wp.data(), Np, d.H);
+  }
   const int64_t B4 = (B + 3) / 4 * 4, L = 64 / sizeof(T);
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
     // R and dR: every value read is written first, except dR's padding columns, which the
@@ -336,6 +363,8 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
       std::fill(dR.data() + i * ldr + d.N, dR.data() + (i + 1) * ldr, T(0));
     std::vector<T> sums(size_t(dh ? B4 * d.H * L : 0)), Xt(size_t(d.M * d.K)),
         dXt(size_t(dX ? d.M * d.K : 0));
+    std::optional<bf16::BlockScratch> s;
+    if (bf16) s.emplace(B, d.H, ldr, /*gradients=*/true);
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t begin = d.E * t / tasks, end = d.E * (t + 1) / tasks;
       T* dWp = need_params ? acc + t * (Np * d.H + Np) : nullptr;
@@ -343,13 +372,23 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
       for (int64_t e0 = begin; e0 < end; e0 += B) {
         const int64_t nb = std::min(B, end - e0);
         if (dX)  // recomputed, not stored
-          radial_block_any(h + e0 * d.H, Wp.data(), bp.data(), nb, d.H, Np, ldr, R.data());
+          radial_layer(h + e0 * d.H, Wp.data(), bp.data(), wb ? &*wb : nullptr, s ? &*s : nullptr,
+                       nb, d.H, Np, ldr, R.data());
         for (int64_t i = 0; i < nb; ++i) {
           const int64_t e = e0 + i;
           edge_backward_any(dX ? R.data() + i * ldr : nullptr, X + e * d.K * d.M,
                             g + e * d.c_out * d.M, dR.data() + i * ldr,
                             dX ? dX + e * d.K * d.M : nullptr, Xt.data(), dXt.data(), d.K, d.c_out,
                             d.M);
+        }
+        if constexpr (std::is_same_v<T, float>) {
+          if (s && (dh || need_params)) {
+            bf16::round_gradient(dR.data(), nb, Np, ldr, *s);
+            if (dh) bf16::hidden_grad_block(*s, *wb, nb, ldr, sums.data(), dh + e0 * d.H);
+            if (need_params)
+              bf16::weight_grad_block(h + e0 * d.H, dR.data(), *s, nb, d.H, Np, ldr, dWp, db);
+            continue;
+          }
         }
         if (dh)
           hidden_grad_block_any(dR.data(), Wp.data(), nb, d.H, Np, ldr, sums.data(), dh + e0 * d.H);
@@ -365,7 +404,8 @@ Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out)
 }
 
 at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
-                         const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
+                         const at::Tensor& weight, const at::Tensor& bias, int64_t c_out,
+                         bool bf16) {
   const Dims d = dims_of(hidden, stacked, c_out);
   const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
                    b = bias.contiguous();
@@ -373,7 +413,7 @@ at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
   if (d.E == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {
     forward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(), W.data_ptr<scalar_t>(),
-                             b.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), d);
+                             b.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), d, bf16);
   });
   return out;
 }
@@ -382,7 +422,7 @@ at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
 std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tensor& stacked,
                                        const at::Tensor& weight, const at::Tensor& bias,
                                        const at::Tensor& grad, int64_t c_out, bool need_h,
-                                       bool need_X, bool need_params) {
+                                       bool need_X, bool need_params, bool bf16) {
   const Dims d = dims_of(hidden, stacked, c_out);
   const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
                    b = bias.contiguous(), g = grad.contiguous();
@@ -399,7 +439,7 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
                                 W.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
                                 g.data_ptr<scalar_t>(), need_h ? dh.data_ptr<scalar_t>() : nullptr,
                                 need_X ? dX.data_ptr<scalar_t>() : nullptr,
-                                need_params ? acc.data_ptr<scalar_t>() : nullptr, tasks, d);
+                                need_params ? acc.data_ptr<scalar_t>() : nullptr, tasks, d, bf16);
     }
     if (need_params) {
       // Panels [Np / P, H, P] back to rows [N, H].
@@ -426,10 +466,11 @@ class RadialContractionFunction : public torch::autograd::Function<RadialContrac
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden,
                             const at::Tensor& stacked, const at::Tensor& weight,
-                            const at::Tensor& bias, int64_t c_out) {
+                            const at::Tensor& bias, int64_t c_out, bool bf16) {
     ctx->save_for_backward({hidden, stacked, weight, bias});
     ctx->saved_data["c_out"] = c_out;
-    return fused_forward(hidden, stacked, weight, bias, c_out);
+    ctx->saved_data["bf16"] = bf16;
+    return fused_forward(hidden, stacked, weight, bias, c_out, bf16);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads);
@@ -452,12 +493,13 @@ class RadialContractionBackwardFunction
   static variable_list forward(AutogradContext* ctx, const at::Tensor& hidden,
                                const at::Tensor& stacked, const at::Tensor& weight,
                                const at::Tensor& bias, const at::Tensor& grad, int64_t c_out,
-                               bool need_h, bool need_X, bool need_params) {
+                               bool need_h, bool need_X, bool need_params, bool bf16) {
     ctx->save_for_backward({hidden, stacked, weight, bias, grad});
     ctx->saved_data["c_out"] = c_out;
+    ctx->saved_data["bf16"] = bf16;
     ctx->set_materialize_grads(false);  // an unused output's cotangent stays undefined: no work
     std::vector<at::Tensor> d = fused_backward(hidden, stacked, weight, bias, grad.contiguous(),
-                                               c_out, need_h, need_X, need_params);
+                                               c_out, need_h, need_X, need_params, bf16);
     // A function's outputs must be tensors: what was not asked for is an empty placeholder,
     // not differentiable, that the caller turns back into "no gradient".
     variable_list placeholders;
@@ -472,6 +514,7 @@ class RadialContractionBackwardFunction
     const variable_list s = ctx->get_saved_variables();
     const at::Tensor &h = s[0], &X = s[1], &W = s[2], &b = s[3], &g = s[4];
     const int64_t c_out = ctx->saved_data["c_out"].toInt(), H = h.size(1);
+    const bool bf16 = ctx->saved_data["bf16"].toBool();
     const bool want_h = ctx->needs_input_grad(0), want_X = ctx->needs_input_grad(1),
                want_params = ctx->needs_input_grad(2) || ctx->needs_input_grad(3),
                want_g = ctx->needs_input_grad(4);
@@ -488,11 +531,11 @@ class RadialContractionBackwardFunction
       const at::Tensor h_q = hq.size() == 1 ? hq[0] : at::cat(hq, 1);
       const at::Tensor w_q = wq.size() == 1 ? wq[0] : at::cat(wq, 1);
       const at::Tensor b_q = has_ub ? u[3] : at::zeros({W.size(0)}, W.options());
-      if (want_g) add(dg, RadialContractionFunction::apply(h_q, X, w_q, b_q, c_out));
+      if (want_g) add(dg, RadialContractionFunction::apply(h_q, X, w_q, b_q, c_out, bf16));
       const bool q_h = want_h && has_uW, q_params = want_params && has_uh;
       if (want_X || q_h || q_params) {
-        const variable_list q = RadialContractionBackwardFunction::apply(h_q, X, w_q, b_q, g, c_out,
-                                                                         q_h, want_X, q_params);
+        const variable_list q = RadialContractionBackwardFunction::apply(
+            h_q, X, w_q, b_q, g, c_out, q_h, want_X, q_params, bf16);
         if (want_X) add(dX, q[1]);
         if (q_h) add(dh, has_uh ? q[0].narrow(1, H, H) : q[0]);  // (g X^T) u_W
         if (q_params) add(dW, q[2].narrow(1, 0, H));             // (g X^T)^T u_h
@@ -504,10 +547,10 @@ class RadialContractionBackwardFunction
     }
     // The u_X system: the first derivatives with X replaced by u_X.
     if (has_uX) {
-      if (want_g) add(dg, RadialContractionFunction::apply(h, u[1], W, b, c_out));
+      if (want_g) add(dg, RadialContractionFunction::apply(h, u[1], W, b, c_out, bf16));
       if (want_h || want_params) {
         const variable_list x = RadialContractionBackwardFunction::apply(
-            h, u[1], W, b, g, c_out, want_h, false, want_params);
+            h, u[1], W, b, g, c_out, want_h, false, want_params, bf16);
         if (want_h) add(dh, x[0]);
         if (want_params) add(dW, x[2]), add(db, x[3]);
       }
@@ -524,6 +567,7 @@ class RadialContractionBackwardFunction
             at::Tensor(),
             at::Tensor(),
             at::Tensor(),
+            at::Tensor(),
             at::Tensor()};
   }
 };
@@ -531,13 +575,18 @@ class RadialContractionBackwardFunction
 variable_list RadialContractionFunction::backward(AutogradContext* ctx, variable_list grads) {
   const variable_list s = ctx->get_saved_variables();
   const int64_t c_out = ctx->saved_data["c_out"].toInt();
+  const bool bf16 = ctx->saved_data["bf16"].toBool();
   const bool need_h = ctx->needs_input_grad(0), need_X = ctx->needs_input_grad(1),
              need_params = ctx->needs_input_grad(2) || ctx->needs_input_grad(3);
   // Through the function above: recorded when the backward is (create_graph), plain otherwise.
   const variable_list d = RadialContractionBackwardFunction::apply(
-      s[0], s[1], s[2], s[3], grads[0], c_out, need_h, need_X, need_params);
-  return {need_h ? d[0] : at::Tensor(), need_X ? d[1] : at::Tensor(),
-          need_params ? d[2] : at::Tensor(), need_params ? d[3] : at::Tensor(), at::Tensor()};
+      s[0], s[1], s[2], s[3], grads[0], c_out, need_h, need_X, need_params, bf16);
+  return {need_h ? d[0] : at::Tensor(),
+          need_X ? d[1] : at::Tensor(),
+          need_params ? d[2] : at::Tensor(),
+          need_params ? d[3] : at::Tensor(),
+          at::Tensor(),
+          at::Tensor()};
 }
 
 void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const at::Tensor& weight,
@@ -561,15 +610,27 @@ void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const 
 
 }  // namespace
 
+bool bf16_radial_supported() {
+  return bf16::supported();
+}
+
 at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
-                              const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
+                              const at::Tensor& weight, const at::Tensor& bias, int64_t c_out,
+                              RadialArithmetic arithmetic) {
   check_arguments(hidden, stacked, weight, bias, c_out);
   for (const at::Tensor* t : {&hidden, &stacked, &weight, &bias}) {
     SE3T_CHECK(t->device().is_cpu(),
                "radial_contraction: the fused kernel runs on the CPU only, got a ",
                t->device().str(), " tensor (use the reference path)");
   }
-  return RadialContractionFunction::apply(hidden, stacked, weight, bias, c_out);
+  const bool bf16 = arithmetic == RadialArithmetic::kBFloat16 &&
+                    hidden.scalar_type() == at::kFloat && bf16::supported();
+  return RadialContractionFunction::apply(hidden, stacked, weight, bias, c_out, bf16);
+}
+
+at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
+                              const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
+  return radial_contraction(hidden, stacked, weight, bias, c_out, RadialArithmetic::kExact);
 }
 
 at::Tensor radial_contraction_reference(const at::Tensor& hidden, const at::Tensor& stacked,

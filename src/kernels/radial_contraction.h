@@ -12,10 +12,23 @@
 
 namespace se3t::kernels {
 
+// How the radial layer's products (R = h W^T + b and its gradients dh, dW) are computed:
+// in the inputs' dtype, or with h, W and dR rounded to bfloat16 and float32 sums
+// (kernels/packed_linear_bf16.h). kBFloat16 applies to float32 inputs on a CPU with
+// AVX512-BF16 (bf16_radial_supported()); elsewhere it computes in float32.
+enum class RadialArithmetic { kExact, kBFloat16 };
+
+bool bf16_radial_supported();
+
 // hidden [E, H], stacked [E, cols, M], weight [C_out cols, H], bias [C_out cols]
 // -> [E, C_out, M]. CPU only, float32 or float64, all the same dtype. Differentiable wrt
-// every input; its backward is a fused kernel too, and falls back to the (differentiable)
-// reference formulas when the backward itself is recorded (create_graph, e.g. forces).
+// every input, to any order: its backward is a fused kernel too, and a differentiable
+// function of its own when recorded (create_graph, e.g. forces); every order uses the
+// same precision.
+at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
+                              const at::Tensor& weight, const at::Tensor& bias, int64_t c_out,
+                              RadialArithmetic arithmetic);
+// The same in the inputs' dtype (kExact).
 at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
                               const at::Tensor& weight, const at::Tensor& bias, int64_t c_out);
 

@@ -5,6 +5,7 @@
 #include "kernels/batched_matmul.h"
 #include "kernels/radial_contraction.h"
 #include "kernels/segment_ops.h"
+#include "se3t/nn/radial_precision.h"
 #include "se3t/util/check.h"
 #include "se3t/util/profiler.h"
 
@@ -72,6 +73,10 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
   // The final radial layer's rows of each output degree (fused path), split once: a narrow
   // per degree would add a zero-filled gradient of the whole weight per degree.
   std::map<int64_t, std::pair<at::Tensor, at::Tensor>> final_layer;
+  const kernels::RadialArithmetic arithmetic =
+      default_radial_precision() == RadialPrecision::kBF16Radial
+          ? kernels::RadialArithmetic::kBFloat16
+          : kernels::RadialArithmetic::kExact;
   if (fused) {
     std::vector<int64_t> widths;
     for (const auto& [l, block] : radial_blocks_) widths.push_back(block.second);
@@ -97,7 +102,7 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
     const auto [offset, width] = radial_blocks_[l];
     if (fused) {
       out[l] = kernels::radial_contraction(radial, stacked, final_layer[l].first,
-                                           final_layer[l].second, c_out);
+                                           final_layer[l].second, c_out, arithmetic);
     } else {
       const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
       out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "se3t/distributed/data_parallel.h"
+#include "se3t/nn/radial_precision.h"
 #include "se3t/train/checkpoint.h"
 #include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
@@ -103,6 +104,12 @@ FitResult fit(Task& task, const FitOptions& opt) {
   FitResult result;
   result.out_dir = tc.out_dir;
   result.threads = configure_threads(tc.threads);
+  // The run's precision for its layers, the process's own restored when fit returns.
+  struct PrecisionScope {
+    RadialPrecision old = default_radial_precision();
+    ~PrecisionScope() { set_default_radial_precision(old); }
+  } precision_scope;
+  set_default_radial_precision(parse_radial_precision(tc.precision));
   // Held until fit() returns: a second run into the same directory is refused. In a
   // data-parallel job rank 0 alone writes there, and holds the lock.
   std::optional<RunLock> lock;
@@ -140,6 +147,11 @@ FitResult fit(Task& task, const FitOptions& opt) {
     log << "se3t train: " << task.describe() << ", " << result.threads << " thread(s)"
         << (dp.distributed() ? " in each of " + std::to_string(dp.size()) + " processes" : "")
         << ", output in " << tc.out_dir << "\n";
+    if (tc.precision != "float32") {
+      log << "se3t train: radial weights in "
+          << radial_precision_name(effective_radial_precision(default_radial_precision()))
+          << (bf16_radial_available() ? "" : " (this CPU has no AVX512-BF16)") << "\n";
+    }
   }
   torch::manual_seed(tc.seed);
   task.build_model();

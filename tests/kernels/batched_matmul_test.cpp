@@ -1,7 +1,7 @@
 // The batched tiny-matrix product of ConvSE3's basis contraction against at::bmm: values and
 // gradients (float64 to 1e-12, float32 to 1e-5, one and two threads), second derivatives,
 // empty shapes, a hand example and bad arguments; and its stacked form (several products per
-// edge side by side) against at::bmm + at::cat.
+// edge side by side) against at::bmm + at::cat; the AVX-512 kernels and the portable loops.
 #include <gtest/gtest.h>
 
 #include <torch/autograd.h>
@@ -10,6 +10,7 @@
 #include "common/expect_error.h"
 #include "common/testing.h"
 #include "kernels/batched_matmul.h"
+#include "kernels/batched_matmul_avx512.h"
 #include "kernels/guards.h"
 
 namespace se3t {
@@ -21,9 +22,20 @@ struct Shape {
   int64_t E, n, p, q;
 };
 
-// ConvSE3's shapes ([C_k, 2k+1] x [2k+1, nJ (2l+1)], e.g. 16 x 5 x 25) and the edge cases.
-const std::vector<Shape> kShapes = {{0, 3, 2, 4},    {1, 1, 1, 1}, {50, 16, 1, 7}, {40, 8, 5, 25},
-                                    {30, 32, 7, 49}, {7, 3, 0, 4}, {9, 0, 3, 5},   {300, 4, 3, 9}};
+// ConvSE3's shapes ([C_k, 2k+1] x [2k+1, nJ (2l+1)], e.g. 16 x 5 x 25) and the edge cases:
+// rows not a multiple of 4 and one row (the AVX-512 kernel's row tiles), odd rows (its
+// gradient's pairs), q of exactly one and two vectors and a lane past them (masked tails), and
+// even p (the portable loops).
+const std::vector<Shape> kShapes = {{0, 3, 2, 4},    {1, 1, 1, 1},   {50, 16, 1, 7}, {40, 8, 5, 25},
+                                    {30, 32, 7, 49}, {7, 3, 0, 4},   {9, 0, 3, 5},   {300, 4, 3, 9},
+                                    {13, 5, 3, 17},  {11, 7, 7, 16}, {6, 1, 5, 33},  {5, 6, 4, 8}};
+
+// Runs the portable loops in place of the AVX-512 kernels while alive.
+class PortableLoops {
+ public:
+  PortableLoops() { kernels::avx512::set_enabled(false); }
+  ~PortableLoops() { kernels::avx512::set_enabled(true); }
+};
 
 // Kernel outputs f against the reference's r (value, then gradients), one by one: exact zeros
 // where the reference is all zero, relative error below tol elsewhere.
@@ -74,6 +86,13 @@ TEST(BatchedMatmul, MatchesBmmFloat64TwoThreads) {
 
 TEST(BatchedMatmul, MatchesBmmFloat32) {
   uint64_t seed = 40;
+  for (const Shape& s : kShapes) check(s, at::kFloat, 1e-5, seed++);
+}
+
+TEST(BatchedMatmul, PortableLoopsMatchBmm) {
+  PortableLoops portable;
+  uint64_t seed = 60;
+  for (const Shape& s : kShapes) check(s, at::kDouble, 1e-12, seed++);
   for (const Shape& s : kShapes) check(s, at::kFloat, 1e-5, seed++);
 }
 
@@ -168,6 +187,12 @@ const std::vector<Stack> kStacks = {{{40, 8, 1, 5}, {40, 8, 3, 15}, {40, 8, 5, 2
 
 TEST(BatchedMatmulStacked, MatchesBmmAndCatFloat64) {
   uint64_t seed = 100;
+  for (const Stack& st : kStacks) check_stacked(st, at::kDouble, 1e-12, seed++);
+}
+
+TEST(BatchedMatmulStacked, PortableLoopsMatchBmmAndCat) {
+  PortableLoops portable;
+  uint64_t seed = 160;
   for (const Stack& st : kStacks) check_stacked(st, at::kDouble, 1e-12, seed++);
 }
 

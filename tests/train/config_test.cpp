@@ -169,6 +169,9 @@ TEST(Config, ErrorsNameTheKeyAndFile) {
   expect_error("[train]\nlr = 0.0\n", {"my.toml", "[train].lr", "> 0"});
   expect_error("[train]\nthreads = 5000\n", {"my.toml", "[train].threads", "[0, 1024]"});
   expect_error("[train]\nout_dir = \"\"\n", {"my.toml", "[train].out_dir"});
+  expect_error("[train]\nprecision = \"bf16\"\n", {"my.toml", "[train].precision", "bf16-radial"});
+  expect_error("[train]\nprecision = \"bf16-radial\"\ndtype = \"float64\"\n",
+               {"my.toml", "[train].precision", "float32"});
   expect_error("task = \"molecules\"\n", {"my.toml", "task", "nbody"});
   // Type errors name the line of the key.
   expect_error("[train]\n\nepochs = 2.5\n", {"my.toml:3", "[train].epochs", "integer"});

@@ -26,8 +26,9 @@ struct BenchOptions {
 
 struct BenchResult {
   std::string workload, description, path;  // path: reference | fused
-  std::string blas;                         // the BLAS kernels in use, e.g. "OpenBLAS SkylakeX"
-  std::string skipped;                      // non-empty: nothing was run, for this reason (memory)
+  std::string precision;  // of the radial weights: float32 | bf16-radial (what actually ran)
+  std::string blas;       // the BLAS kernels in use, e.g. "OpenBLAS SkylakeX"
+  std::string skipped;    // non-empty: nothing was run, for this reason (memory)
   int64_t nodes = 0, edges = 0, parameters = 0, threads = 0, steps = 0;
   double graph_ms = 0;         // median time to build a step's graph
   double forward_ms = 0;       // median forward (inference, no autograd recording)

@@ -22,6 +22,9 @@ struct TrainConfig {
   // Arithmetic of the model's parameters: "float32" | "float64" (the data-parallel tests compare
   // runs to float64 round-off).
   std::string dtype = "float32";
+  // Arithmetic of the radial weights on the fused path (se3t/nn/radial_precision.h):
+  // "float32" | "bf16-radial" (bfloat16 products, float32 sums; float32 models only).
+  std::string precision = "float32";
   // Data-parallel runs (se3t/distributed): every collective (and the rendezvous) gives up after
   // this long, so a dead or hung process ends the job instead of hanging it; gradients are
   // all-reduced in buckets of at most grad_bucket_mb megabytes.
