@@ -15,6 +15,7 @@
 #include "kernels/guards.h"
 #include "kernels/packed_linear_bf16.h"
 #include "kernels/radial_contraction.h"
+#include "kernels/small_model.h"
 #include "nn/nn_testing.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/radial_precision.h"
@@ -190,27 +191,8 @@ TEST(RadialPrecisionSetting, ParsesAndNames) {
   }
 }
 
-class PrecisionGuard {
- public:
-  explicit PrecisionGuard(RadialPrecision p) : old_(default_radial_precision()) {
-    set_default_radial_precision(p);
-  }
-  ~PrecisionGuard() { set_default_radial_precision(old_); }
-
- private:
-  RadialPrecision old_;
-};
-
 SE3TransformerOptions model_options() {
-  SE3TransformerOptions o;
-  o.fiber_in = Fiber{{0, 2}, {1, 1}};
-  o.fiber_hidden = Fiber::uniform(3, 8);
-  o.fiber_out = Fiber::uniform(3, 2);
-  o.num_layers = 2;
-  o.num_heads = 2;
-  o.edge_dim = 1;
-  o.attention = true;
-  return o;
+  return testing::small_attention_model();
 }
 
 TEST(RadialContractionBF16, SE3TransformerStaysEquivariant) {
@@ -225,7 +207,7 @@ TEST(RadialContractionBF16, SE3TransformerStaysEquivariant) {
       testing::random_features(model_options().fiber_in, g.num_nodes(), at::kFloat, gen);
   SE3Transformer model(model_options());
   const Features exact = model->forward(g, f);
-  PrecisionGuard precision(RadialPrecision::kBF16Radial);
+  testing::PrecisionGuard precision(RadialPrecision::kBF16Radial);
   const Features out = model->forward(g, f);
   const double rounding = testing::features_error(out, exact);
   EXPECT_GT(rounding, 1e-6);

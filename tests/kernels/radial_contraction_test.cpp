@@ -13,6 +13,7 @@
 #include "common/testing.h"
 #include "kernels/guards.h"
 #include "kernels/radial_contraction.h"
+#include "kernels/small_model.h"
 #include "nn/nn_testing.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/attention_se3.h"
@@ -438,15 +439,7 @@ TEST(FusedPath, AttentionSE3MatchesReference) {
 }
 
 SE3TransformerOptions model_options() {
-  SE3TransformerOptions o;
-  o.fiber_in = Fiber{{0, 2}, {1, 1}};
-  o.fiber_hidden = Fiber::uniform(3, 4);
-  o.fiber_out = Fiber::uniform(3, 2);
-  o.num_layers = 2;
-  o.num_heads = 2;
-  o.edge_dim = 1;
-  o.attention = true;
-  return o;
+  return testing::small_attention_model();
 }
 
 TEST(FusedPath, SE3TransformerMatchesReferenceFloat32) {
