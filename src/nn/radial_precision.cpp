@@ -19,6 +19,15 @@ void set_default_radial_precision(RadialPrecision precision) {
   g_default.store(precision);
 }
 
+RadialPrecisionScope::RadialPrecisionScope(RadialPrecision precision)
+    : previous_(default_radial_precision()) {
+  set_default_radial_precision(precision);
+}
+
+RadialPrecisionScope::~RadialPrecisionScope() {
+  set_default_radial_precision(previous_);
+}
+
 bool bf16_radial_available() {
   return kernels::bf16_radial_supported();
 }

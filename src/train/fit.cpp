@@ -105,11 +105,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
   result.out_dir = tc.out_dir;
   result.threads = configure_threads(tc.threads);
   // The run's precision for its layers, the process's own restored when fit returns.
-  struct PrecisionScope {
-    RadialPrecision old = default_radial_precision();
-    ~PrecisionScope() { set_default_radial_precision(old); }
-  } precision_scope;
-  set_default_radial_precision(parse_radial_precision(tc.precision));
+  const RadialPrecisionScope precision_scope(parse_radial_precision(tc.precision));
   // Held until fit() returns: a second run into the same directory is refused. In a
   // data-parallel job rank 0 alone writes there, and holds the lock.
   std::optional<RunLock> lock;

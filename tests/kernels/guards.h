@@ -1,10 +1,9 @@
-// Scoped settings for the kernel tests: the process-wide kernel path, radial precision and
-// intra-op thread count, restored when the test ends.
+// Scoped settings for the kernel tests: the process-wide kernel path and the intra-op thread
+// count, restored when the test ends.
 #pragma once
 #include <ATen/Parallel.h>
 
 #include "se3t/nn/kernel_path.h"
-#include "se3t/nn/radial_precision.h"
 
 namespace se3t::testing {
 
@@ -17,17 +16,6 @@ class PathGuard {
 
  private:
   KernelPath old_;
-};
-
-class PrecisionGuard {
- public:
-  explicit PrecisionGuard(RadialPrecision precision) : old_(default_radial_precision()) {
-    set_default_radial_precision(precision);
-  }
-  ~PrecisionGuard() { set_default_radial_precision(old_); }
-
- private:
-  RadialPrecision old_;
 };
 
 // Runs with n intra-op threads, so work split across tasks is exercised.

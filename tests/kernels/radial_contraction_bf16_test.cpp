@@ -15,7 +15,6 @@
 #include "kernels/guards.h"
 #include "kernels/packed_linear_bf16.h"
 #include "kernels/radial_contraction.h"
-#include "kernels/small_model.h"
 #include "nn/nn_testing.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/radial_precision.h"
@@ -192,7 +191,7 @@ TEST(RadialPrecisionSetting, ParsesAndNames) {
 }
 
 SE3TransformerOptions model_options() {
-  return testing::small_attention_model();
+  return testing::small_model_options();
 }
 
 TEST(RadialContractionBF16, SE3TransformerStaysEquivariant) {
@@ -207,7 +206,7 @@ TEST(RadialContractionBF16, SE3TransformerStaysEquivariant) {
       testing::random_features(model_options().fiber_in, g.num_nodes(), at::kFloat, gen);
   SE3Transformer model(model_options());
   const Features exact = model->forward(g, f);
-  testing::PrecisionGuard precision(RadialPrecision::kBF16Radial);
+  const RadialPrecisionScope precision(RadialPrecision::kBF16Radial);
   const Features out = model->forward(g, f);
   const double rounding = testing::features_error(out, exact);
   EXPECT_GT(rounding, 1e-6);

@@ -13,7 +13,6 @@
 #include "common/testing.h"
 #include "kernels/guards.h"
 #include "kernels/radial_contraction.h"
-#include "kernels/small_model.h"
 #include "nn/nn_testing.h"
 #include "se3t/models/se3_transformer.h"
 #include "se3t/nn/attention_se3.h"
@@ -439,7 +438,7 @@ TEST(FusedPath, AttentionSE3MatchesReference) {
 }
 
 SE3TransformerOptions model_options() {
-  return testing::small_attention_model();
+  return testing::small_model_options();
 }
 
 TEST(FusedPath, SE3TransformerMatchesReferenceFloat32) {

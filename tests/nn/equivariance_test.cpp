@@ -154,15 +154,7 @@ TEST_P(Equivariance, AveragePoolingOfAllDegrees) {
 }
 
 SE3TransformerOptions model_options(bool attention) {
-  SE3TransformerOptions o;
-  o.fiber_in = Fiber{{0, 2}, {1, 1}};
-  o.fiber_hidden = Fiber::uniform(3, 4);
-  o.fiber_out = Fiber::uniform(3, 2);
-  o.num_layers = 2;
-  o.num_heads = 2;
-  o.edge_dim = 1;
-  o.attention = attention;
-  return o;
+  return testing::small_model_options(attention);
 }
 
 TEST_P(Equivariance, SE3TransformerModel) {

@@ -76,4 +76,16 @@ GraphBatch permute_graph(const GraphBatch& g, const at::Tensor& perm) {
   return out;
 }
 
+SE3TransformerOptions small_model_options(bool attention) {
+  SE3TransformerOptions o;
+  o.fiber_in = Fiber{{0, 2}, {1, 1}};
+  o.fiber_hidden = Fiber::uniform(3, 4);
+  o.fiber_out = Fiber::uniform(3, 2);
+  o.num_layers = 2;
+  o.num_heads = 2;
+  o.edge_dim = 1;
+  o.attention = attention;
+  return o;
+}
+
 }  // namespace se3t::testing

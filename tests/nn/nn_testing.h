@@ -1,9 +1,10 @@
 // Helpers for the layer and model tests: random graphs with typed features, and the
-// rotation of typed features by Wigner-D matrices.
+// rotation of typed features by Wigner-D matrices, and the small model the model tests run.
 #pragma once
 #include <ATen/ATen.h>
 
 #include "se3t/graph/graph_batch.h"
+#include "se3t/models/se3_transformer.h"
 #include "se3t/nn/features.h"
 
 namespace se3t::testing {
@@ -24,5 +25,9 @@ double features_error(const Features& a, const Features& b);
 Features permute_rows(const Features& f, const at::Tensor& perm);
 // The graph relabelled by perm (old node index -> new index), edges in the same order.
 GraphBatch permute_graph(const GraphBatch& g, const at::Tensor& perm);
+
+// Two layers over degrees 0-2, four hidden channels, two heads, one edge attribute; attention
+// blocks or (false) TFN layers.
+SE3TransformerOptions small_model_options(bool attention = true);
 
 }  // namespace se3t::testing

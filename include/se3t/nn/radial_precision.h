@@ -16,6 +16,19 @@ enum class RadialPrecision { kFloat32, kBF16Radial };
 RadialPrecision default_radial_precision();
 void set_default_radial_precision(RadialPrecision precision);
 
+// Sets the process-wide precision while alive, then restores the one it found (a training run,
+// a test).
+class RadialPrecisionScope {
+ public:
+  explicit RadialPrecisionScope(RadialPrecision precision);
+  ~RadialPrecisionScope();
+  RadialPrecisionScope(const RadialPrecisionScope&) = delete;
+  RadialPrecisionScope& operator=(const RadialPrecisionScope&) = delete;
+
+ private:
+  RadialPrecision previous_;
+};
+
 // Whether this CPU runs the bfloat16 radial kernels (AVX512-BF16).
 bool bf16_radial_available();
 // The precision a float32 fused-path layer actually computes in under `precision`.
