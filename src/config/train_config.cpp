@@ -16,6 +16,11 @@ void TrainConfig::visit(FieldVisitor& v) {
   v.field("lr_schedule", lr_schedule, "learning-rate schedule, stepped every iteration",
           {"cosine", "constant"});
   v.field("weight_decay", weight_decay, "L2 penalty added to the gradient", Range::at_least(0));
+  v.field("ema_decay", ema_decay,
+          "> 0: validation, the best model, the test and every model file use the exponential "
+          "moving average of the weights with this decay per step (e.g. 0.99); 0: the weights "
+          "as trained",
+          Range::between(0, 1));
   v.field("seed", seed, "model initialisation and data order");
   v.field("threads", threads, "intra-op threads (0: all cores)", Range::between(0, 1024));
   v.field("out_dir", out_dir, "output directory of the run");
@@ -38,6 +43,9 @@ void TrainConfig::check(const std::string& where) const {
   SE3T_CHECK(!out_dir.empty(), where, "out_dir must not be empty");
   SE3T_CHECK(precision == "float32" || dtype == "float32", where, "precision = \"", precision,
              "\" needs dtype = \"float32\", got \"", dtype, "\"");
+  SE3T_CHECK(ema_decay < 1.0, where,
+             "ema_decay must be below 1 (1 would keep the initial weights), got ",
+             format_real(ema_decay));
   SE3T_CHECK(lr_min <= lr, where, "lr_min (", format_real(lr_min), ") must not exceed lr (",
              format_real(lr), "): the schedule would raise the rate");
 }

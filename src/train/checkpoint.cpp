@@ -2,10 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/grad_mode.h>
 #include <torch/serialize/archive.h>
 
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "se3t/util/check.h"
 #include "se3t/util/save_archive.h"
@@ -84,7 +86,14 @@ c10::IValue read_value(torch::serialize::InputArchive& a, const std::string& key
 }  // namespace
 
 void save_checkpoint(const std::string& path, Task& task, const torch::optim::Optimizer& optimizer,
-                     const TrainState& state) {
+                     const TrainState& state, WeightAverage* average) {
+  // An archive refers to the tensors written into it until it is saved: the live weights are
+  // copied, and the module holds the averaged ones until the file is written.
+  std::vector<at::Tensor> live;
+  if (average) {
+    for (const at::Tensor& p : task.module().parameters()) live.push_back(p.detach().clone());
+  }
+  const AveragedWeights averaged(average);
   torch::serialize::OutputArchive archive;
   task.write_model(archive);
   torch::serialize::OutputArchive opt;
@@ -110,12 +119,17 @@ void save_checkpoint(const std::string& path, Task& task, const torch::optim::Op
     std::lock_guard<std::mutex> lock(gen.mutex());
     s.write("torch_rng", gen.get_state());
   }
+  if (average) {
+    torch::serialize::OutputArchive w;
+    for (size_t i = 0; i < live.size(); ++i) w.write(std::to_string(i), live[i]);
+    s.write("live_weights", w);
+  }
   archive.write("train_state", s);
   save_archive_atomic(archive, path, "checkpoint");
 }
 
-TrainState load_checkpoint(const std::string& path, Task& task,
-                           torch::optim::Optimizer& optimizer) {
+TrainState load_checkpoint(const std::string& path, Task& task, torch::optim::Optimizer& optimizer,
+                           WeightAverage* average) {
   torch::serialize::InputArchive archive;
   load_archive(archive, path);
   torch::serialize::InputArchive s;
@@ -130,6 +144,26 @@ TrainState load_checkpoint(const std::string& path, Task& task,
              "resumed: start a new one");
   task.read_model(archive, path);
   check_parameters_finite(task.module(), path);
+  torch::serialize::InputArchive live;
+  const bool has_live = s.try_read("live_weights", live);
+  SE3T_CHECK(has_live || !average, "checkpoint '", path,
+             "' was trained without a weight average ([train].ema_decay = 0): resume it with "
+             "ema_decay = 0, or start a new run");
+  SE3T_CHECK(!has_live || average, "checkpoint '", path,
+             "' was trained with a weight average ([train].ema_decay > 0): resume it with the "
+             "same ema_decay");
+  if (average) {
+    average->reset();  // the model entries: the averaged weights
+    torch::NoGradGuard no_grad;
+    const std::vector<at::Tensor> params = task.module().parameters();
+    for (size_t i = 0; i < params.size(); ++i) {
+      at::Tensor t;
+      SE3T_CHECK(live.try_read(std::to_string(i), t) && t.sizes() == params[i].sizes(),
+                 "checkpoint '", path, "': malformed live weights");
+      params[i].detach().copy_(t);
+    }
+    check_parameters_finite(task.module(), path);
+  }
   torch::serialize::InputArchive opt;
   SE3T_CHECK(archive.try_read("train_optimizer", opt), "checkpoint '", path,
              "' has no optimizer state");

@@ -13,6 +13,7 @@
 #include "se3t/distributed/data_parallel.h"
 #include "se3t/nn/radial_precision.h"
 #include "se3t/train/checkpoint.h"
+#include "se3t/train/weight_average.h"
 #include "se3t/util/atomic_file.h"
 #include "se3t/util/check.h"
 #include "se3t/util/json.h"
@@ -157,9 +158,13 @@ FitResult fit(Task& task, const FitOptions& opt) {
 
   torch::optim::Adam optimizer(model.parameters(),
                                torch::optim::AdamOptions(tc.lr).weight_decay(tc.weight_decay));
+  // The averaged weights validate, select and are saved (se3t/train/weight_average.h).
+  std::optional<WeightAverage> average;
+  if (tc.ema_decay > 0.0) average.emplace(model, tc.ema_decay);
+  WeightAverage* const avg = average ? &*average : nullptr;
   TrainState st;
   if (opt.resume) {
-    st = load_checkpoint(ckpt_path, task, optimizer);
+    st = load_checkpoint(ckpt_path, task, optimizer, avg);
     const std::string fingerprint = config.resume_fingerprint();
     const std::string then = task.resume_fingerprint_of(st.config_toml, ckpt_path);
     SE3T_CHECK(then == fingerprint, "--resume: the config differs from the one ", ckpt_path,
@@ -175,6 +180,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
     }
   }
   dp.broadcast_module(model);  // the same start on every process
+  if (average && !opt.resume) average->reset();
   st.config_toml = config.to_toml();
   if (dp.is_root()) write_file_atomic(out_path(tc.out_dir, "config.toml"), st.config_toml);
 
@@ -214,6 +220,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
       const double loss_value =
           dp.forward_backward(task, model, begin, end, StopSignals::requested());
       optimizer.step();
+      if (average) average->update(st.global_step + 1);
       SE3T_CHECK(std::isfinite(loss_value), "training diverged: loss ", loss_value, " at epoch ",
                  epoch + 1, ", step ", step + 1, " (lower [train].lr)");
       st.epoch_loss_sum += loss_value * static_cast<double>(end - begin);
@@ -253,6 +260,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
         !validation.empty() && ((epoch + 1) % tc.eval_every == 0 || epoch + 1 == tc.epochs);
     if (validate) {
       if (bar.enabled()) bar.update(label, 1, 1, "validating");
+      const AveragedWeights averaged(avg);
       v = dp.evaluate(task, Split::kValid);
       r.valid_loss = v.loss;
       r.valid = v.values;
@@ -276,7 +284,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
     st.epoch_time_s = 0.0;
     st.elapsed_s = r.elapsed_s;
     if (dp.is_root()) {
-      save_checkpoint(ckpt_path, task, optimizer, st);
+      save_checkpoint(ckpt_path, task, optimizer, st, avg);
       write_metrics(tc.out_dir, config.task(), names, st.history);
     }
     bar.clear();
@@ -294,7 +302,7 @@ FitResult fit(Task& task, const FitOptions& opt) {
   result.checkpoint = ckpt_path;
   if (stop) {
     bar.clear();
-    if (st.step_in_epoch > 0 && dp.is_root()) save_checkpoint(ckpt_path, task, optimizer, st);
+    if (st.step_in_epoch > 0 && dp.is_root()) save_checkpoint(ckpt_path, task, optimizer, st, avg);
     result.interrupted = true;
     if (verbose) {
       log << "se3t train: stopped at epoch " << st.epoch + 1 << ", step " << st.step_in_epoch
@@ -305,11 +313,13 @@ FitResult fit(Task& task, const FitOptions& opt) {
     // The best model on validation (the last one when nothing selects).
     result.test_model =
         dp.root_decides(selects_best && fs::exists(best_path)) ? best_path : ckpt_path;
-    if (result.test_model == best_path) {
-      if (dp.is_root()) load_model_file(best_path, task);
+    const bool best = result.test_model == best_path;
+    if (best) {
+      if (dp.is_root()) load_model_file(best_path, task);  // averaged weights, if averaged
       dp.broadcast_module(model);
     }
     if (verbose) log << "se3t train: evaluating " << result.test_model << " on the test split\n";
+    const AveragedWeights averaged(best ? nullptr : avg);  // the checkpoint's model entries
     result.test = dp.evaluate(task, Split::kTest);
     if (dp.is_root()) write_test_metrics(tc.out_dir, task, result, st);
   }

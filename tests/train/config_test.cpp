@@ -172,6 +172,8 @@ TEST(Config, ErrorsNameTheKeyAndFile) {
   expect_error("[train]\nprecision = \"bf16\"\n", {"my.toml", "[train].precision", "bf16-radial"});
   expect_error("[train]\nprecision = \"bf16-radial\"\ndtype = \"float64\"\n",
                {"my.toml", "[train].precision", "float32"});
+  expect_error("[train]\nema_decay = 1.0\n", {"my.toml", "[train].ema_decay", "below 1"});
+  expect_error("[train]\nema_decay = -0.5\n", {"my.toml", "[train].ema_decay", "[0, 1]"});
   expect_error("task = \"molecules\"\n", {"my.toml", "task", "nbody"});
   // Type errors name the line of the key.
   expect_error("[train]\n\nepochs = 2.5\n", {"my.toml:3", "[train].epochs", "integer"});

@@ -218,6 +218,106 @@ TEST_P(Fit, SeedOverrideIsTheConfigSeed) {
   EXPECT_NE(testing::read_text(dir_ / "override/config.toml").find("seed = 7"), std::string::npos);
 }
 
+// [train].ema_decay: validation, the checkpoint's and best model's weights and the test are
+// the exponential moving average of the weights the optimizer stepped, recomputed here in
+// float64 from the live weights seen after every step.
+TEST_P(Fit, WeightAverageIsTheMovingAverageOfTheSteppedWeights) {
+  constexpr double kDecay = 0.8;
+  std::unique_ptr<Task> t = task("ema");
+  t->config().train.ema_decay = kDecay;
+  // The average starts at the initial weights, those fit builds from the seed.
+  std::vector<at::Tensor> average, live;
+  {
+    std::unique_ptr<Task> init = task("unused");
+    init->load_data(nullptr);
+    torch::manual_seed(init->config().train.seed);
+    init->build_model();
+    for (const at::Tensor& p : init->module().parameters())
+      average.push_back(p.detach().to(at::kDouble).clone());
+  }
+  FitOptions o = quiet();
+  o.epochs = 2;
+  o.on_step = [&](int64_t step) {
+    live.clear();
+    for (const at::Tensor& p : t->module().parameters())
+      live.push_back(p.detach().to(at::kDouble).clone());
+    const double d = std::min(kDecay, (1.0 + double(step)) / (10.0 + double(step)));
+    for (size_t i = 0; i < live.size(); ++i) average[i] = d * average[i] + (1.0 - d) * live[i];
+  };
+  const FitResult r = fit(*t, o);
+  ASSERT_EQ(r.history.size(), 2u);
+  ASSERT_FALSE(live.empty());
+
+  std::unique_ptr<Task> saved = task("unused");
+  saved->load_data(nullptr);
+  saved->build_model();
+  load_model_file(dir_ / "ema/checkpoint.pt", *saved);
+  const std::vector<at::Tensor> params = saved->module().parameters();
+  ASSERT_EQ(params.size(), average.size());
+  double moved = 0.0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const at::Tensor p = params[i].detach().to(at::kDouble);
+    EXPECT_LT((p - average[i]).abs().max().item<double>(),
+              1e-5 * (1.0 + average[i].abs().max().item<double>()))
+        << i;
+    moved = std::max(moved, (p - live[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(moved, 1e-6);  // the averaged weights are not the live ones
+  // The last validation is the averaged weights' (the checkpoint's model entries).
+  EXPECT_DOUBLE_EQ(saved->evaluate(Split::kValid).loss, r.history.back().valid_loss);
+
+  // Resuming needs the same setting.
+  for (double other : {0.0, 0.9}) {
+    std::unique_ptr<Task> again = task("ema");
+    again->config().train.ema_decay = other;
+    FitOptions resume = quiet();
+    resume.resume = true;
+    resume.epochs = 3;
+    EXPECT_THROW(fit(*again, resume), Error) << other;
+  }
+  std::unique_ptr<Task> plain = task("plain");
+  FitOptions one = quiet();
+  one.epochs = 1;
+  fit(*plain, one);
+  std::unique_ptr<Task> averaged = task("plain");
+  averaged->config().train.ema_decay = kDecay;
+  FitOptions resume = quiet();
+  resume.resume = true;
+  resume.epochs = 2;
+  try {
+    fit(*averaged, resume);
+    ADD_FAILURE() << "resumed a run without an average with one";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("without a weight average"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_P(Fit, ResumeWithWeightAverageIsBitExact) {
+  const auto averaged = [&](const std::string& out) {
+    std::unique_ptr<Task> t = task(out);
+    t->config().train.ema_decay = 0.9;
+    return t;
+  };
+  FitOptions o = quiet();
+  o.epochs = 3;
+  const FitResult full = fit(*averaged("full"), o);
+  const int64_t per_epoch = full.steps / 3;
+  FitOptions stop = o;
+  stop.stop_after_steps = per_epoch + 1;  // mid-epoch
+  EXPECT_TRUE(fit(*averaged("mid"), stop).interrupted);
+  FitOptions resume = o;
+  resume.resume = true;
+  const FitResult rest = fit(*averaged("mid"), resume);
+  EXPECT_EQ(rest.steps, full.steps);
+  expect_identical(dir_ / "full/checkpoint.pt", dir_ / "mid/checkpoint.pt");
+  expect_identical(dir_ / "full/best_model.pt", dir_ / "mid/best_model.pt");
+  ASSERT_EQ(full.history.size(), rest.history.size());
+  for (size_t i = 0; i < full.history.size(); ++i)
+    EXPECT_EQ(full.history[i].valid_loss, rest.history[i].valid_loss) << i;
+  EXPECT_EQ(full.test.loss, rest.test.loss);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tasks, Fit, ::testing::Values("nbody", "molecules"));
 
 }  // namespace

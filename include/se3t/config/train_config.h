@@ -15,8 +15,11 @@ struct TrainConfig {
   double lr_min = -1.0;                // end of the cosine schedule; < 0: lr / 10
   std::string lr_schedule = "cosine";  // "cosine" | "constant"
   double weight_decay = 0.0;           // L2 penalty added to the gradient (Adam's weight_decay)
-  uint64_t seed = 0;                   // model initialisation and data order
-  int64_t threads = 0;                 // intra-op threads; 0: all hardware threads
+  // > 0: validate, select and save the exponential moving average of the weights
+  // (se3t/train/weight_average.h) instead of the optimizer's own; 0: off.
+  double ema_decay = 0.0;
+  uint64_t seed = 0;    // model initialisation and data order
+  int64_t threads = 0;  // intra-op threads; 0: all hardware threads
   std::string out_dir = "runs/train";
   int64_t eval_every = 1;  // validate every this many epochs (and after the last)
   // Arithmetic of the model's parameters: "float32" | "float64" (the data-parallel tests compare

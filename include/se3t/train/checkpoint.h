@@ -4,6 +4,10 @@
 // running epoch), the best validation loss so far, the torch CPU generator state, the config
 // the run was started with, and the metric history. Written atomically (temp file + rename).
 //
+// With a weight average (se3t/train/weight_average.h) the model entries hold the averaged
+// weights, what se3t eval and predict should use, and the training state the optimizer's live
+// ones ("live_weights"), so that a resumed run continues both.
+//
 // Versions: training state version 2 (this layout). Checkpoints of older se3t (version 1, or
 // none for molecule runs) still load as models for eval and predict; --resume refuses them.
 #pragma once
@@ -16,6 +20,7 @@
 
 #include "se3t/train/metrics.h"
 #include "se3t/train/task.h"
+#include "se3t/train/weight_average.h"
 
 namespace se3t {
 
@@ -33,10 +38,13 @@ struct TrainState {
 };
 
 void save_checkpoint(const std::string& path, Task& task, const torch::optim::Optimizer& optimizer,
-                     const TrainState& state);
+                     const TrainState& state, WeightAverage* average = nullptr);
 // Restores the model (Task::read_model), the optimizer and the torch CPU generator; returns the
-// training state. The history's metric columns must be the task's.
-TrainState load_checkpoint(const std::string& path, Task& task, torch::optim::Optimizer& optimizer);
+// training state. The history's metric columns must be the task's. With `average`, a checkpoint
+// written with one restores both the average and the live weights; one written without is
+// refused.
+TrainState load_checkpoint(const std::string& path, Task& task, torch::optim::Optimizer& optimizer,
+                           WeightAverage* average = nullptr);
 
 // The config text stored in a training checkpoint ("" for a model file without one).
 std::string checkpoint_config(const std::string& path);

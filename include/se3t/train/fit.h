@@ -4,6 +4,10 @@
 // on the validation split (best_model.pt; never chosen on test), metric files, an atomic
 // checkpoint after every epoch, and the test metrics of the best model once at the end.
 //
+// Weight averaging ([train].ema_decay > 0, se3t/train/weight_average.h): the optimizer steps
+// the live weights, and validation, best_model.pt, the checkpoint's model entries and the test
+// use their exponential moving average.
+//
 // Reproducibility: the model is initialised from train.seed; epoch e's data order comes from
 // (train.seed, e) alone (Task::begin_epoch). With the same thread count a resumed run takes
 // exactly the same steps as an uninterrupted one, so --resume continues bit-exactly.
