@@ -117,6 +117,17 @@ label() {
   rm -rf "$dir/frames.extxyz.work"
 }
 
+# stress FRAMES XTB_ARGS... DIR: FRAMES with the stress of each (central differences of xtb
+# energies under strain, 12 single points a frame: xtb writes no GFN1 lattice gradient).
+stress() {
+  local frames=$1
+  shift
+  local dir=${*: -1}
+  local args="${*:1:$#-1}"
+  nice -n "$NICE" "$PY" scripts/xtb_data.py stress "$frames" "$dir/frames.extxyz" --xtb "$XTB" \
+    --xtb-args "$args"
+}
+
 # assemble PREFIX SPLIT LABEL_STAGES...: the split's labelled chunks, in time order, gzip'ed
 # without a name or time stamp in the header (gzip -n) so the bytes depend on the data only.
 assemble() {
@@ -246,7 +257,8 @@ make_aspirin() {
 # classical flexible-TIP3P Langevin MD (scripts/water_md.py) and only the labels from xtb.
 # Chunks of 25 frames 50 fs apart (1.25 ps) after 5 ps of equilibration, every WATER_STRIDE-th
 # frame labelled (default 5: 250 fs apart, 5 per chunk; a GFN1 gradient of the box takes about
-# 10 s here): train 2 chunks (10 frames), 2.5 ps gap, valid 1 (5), 2.5 ps gap, test 4 (20).
+# 10 s here, its stress about 25 s): train 2 chunks (10 frames), 2.5 ps gap, valid 1 (5),
+# 2.5 ps gap, test 4 (20).
 # WATER_STRIDE=1 labels every frame (25 per chunk) in new stages. For some configurations
 # periodic GFN1 does not converge (the SCC oscillates, also with 1000 iterations or the
 # default accuracy) or converges to a spurious state with a gap near 0 eV (7 eV otherwise):
@@ -275,14 +287,16 @@ make_water() {
       train | valid | test)
         stage "water-label-$k-s$WATER_STRIDE-gap1" label "$WORK_DIR/$md/chunk-$k.xyz" \
           "$("$PY" -c "print(5000.0 + $k * $WATER_FRAMES * $WATER_EVERY_FS)")" \
-          "$WATER_EVERY_FS" "$WATER_STRIDE" "$WATER_L" skip --gfn 1 --acc 0.01 ;;
+          "$WATER_EVERY_FS" "$WATER_STRIDE" "$WATER_L" skip --gfn 1 --acc 0.01
+        stage "water-stress-$k-s$WATER_STRIDE-gap1" stress \
+          "$WORK_DIR/water-label-$k-s$WATER_STRIDE-gap1/frames.extxyz" --gfn 1 --acc 0.01 ;;
     esac
   done
   local split
   for split in train valid test; do
     local chunks=()
     for k in "${!roles[@]}"; do
-      [ "${roles[$k]}" = "$split" ] && chunks+=("water-label-$k-s$WATER_STRIDE-gap1")
+      [ "${roles[$k]}" = "$split" ] && chunks+=("water-stress-$k-s$WATER_STRIDE-gap1")
     done
     if [ ${#chunks[@]} -gt 0 ]; then assemble water "$split" "${chunks[@]}"; fi
   done

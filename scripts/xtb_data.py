@@ -18,11 +18,13 @@
       whole trajectory (its conformers) while no test frame is a near neighbour of a training
       one. Writes DIR/{train,valid,test}.extxyz, frames verbatim, in time order.
 
-  stress FRAMES.extxyz[.gz] OUT.json [--xtb-args 'OPTIONS'] [--h H]
+  stress FRAMES.extxyz[.gz] OUT.extxyz|OUT.json [--xtb-args 'OPTIONS'] [--h H]
       the stress of every periodic frame by central differences of xtb energies under a
       symmetric strain (ASE's calculate_numerical_stress convention: sigma = (1/V) dE/d eps,
       positive under tension; the cell and atoms strained by I + eps, eps_ij = eps_ji = +-H/2),
-      12 single points a frame; writes [{"time_fs", "stress"}] (3 x 3, kcal/mol/A^3).
+      12 single points a frame, in kcal/mol/A^3. OUT.extxyz: the frames verbatim with
+      stress="s_xx s_xy ... s_zz" (the 3 x 3 matrix, row by row, as ASE writes it) added to
+      each comment line; OUT.json: [{"time_fs", "stress"}].
 
 Units written: Angstrom, kcal/mol, kcal/mol/Angstrom (the units of
 data/README.md). Conversions from xtb's atomic units use CODATA 2018.
@@ -40,6 +42,7 @@ BOHR_ANGSTROM = 0.529177210903  # Angstrom per Bohr (CODATA 2018)
 POS_DECIMALS = 8
 FORCE_DECIMALS = 6
 ENERGY_DECIMALS = 8
+STRESS_DECIMALS = 8  # kcal/mol/A^3: below the finite differences' ~1e-5 noise
 
 
 def read_trj(path):
@@ -279,7 +282,19 @@ def numerical_stress(a):
         out.append({"time_fs": atoms.info.get("time_fs"), "stress": sigma.tolist()})
         print(f"  frame {k}: stress {np.round(sigma.ravel(), 5).tolist()} kcal/mol/A^3", flush=True)
     with open(a.out + ".tmp", "w") as f:
-        json.dump(out, f, indent=1)
+        if a.out.endswith(".json"):
+            json.dump(out, f, indent=1)
+        else:
+            texts = [text for _, text in read_frames(a.frames)]
+            if len(texts) != len(out):
+                sys.exit(f"xtb_data.py: stress: {a.frames}: ASE read {len(out)} frames, "
+                         f"the text {len(texts)}")
+            for text, o in zip(texts, out):
+                count, comment, rest = text.split("\n", 2)
+                if re.search(r"\bstress=", comment):
+                    sys.exit(f"xtb_data.py: stress: {a.frames} has a stress already")
+                values = " ".join(fmt(x, STRESS_DECIMALS) for x in np.ravel(o["stress"]))
+                f.write(f'{count}\n{comment} stress="{values}"\n{rest}')
     os.replace(a.out + ".tmp", a.out)
     import shutil
     shutil.rmtree(a.out + ".work", ignore_errors=True)
@@ -317,6 +332,8 @@ def main():
     q.add_argument("--h", type=float, default=5e-4, help="strain step")
     a = p.parse_args()
     if a.cmd == "stress":
+        if os.path.abspath(a.out) == os.path.abspath(a.frames):
+            sys.exit("xtb_data.py: stress: OUT would overwrite the input")
         numerical_stress(a)
         return
     if a.cmd == "interleave":

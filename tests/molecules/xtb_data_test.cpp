@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "se3t/data/extxyz.h"
+#include "se3t/data/molecule_dataset.h"
 
 namespace se3t {
 namespace {
@@ -311,6 +312,39 @@ TEST(XtbData, WaterCellIsCubicAndEnergiesAreOfLiquidWater) {
     // in a spurious electronic state would sit 150 kcal/mol away.
     EXPECT_GT(stddev(e), 1.0);
     EXPECT_LT(stddev(e), 30.0);
+  }
+}
+
+// The water stress labels (central differences of GFN1 energies under strain): on every frame,
+// and those of an isotropic liquid: over the frames the three normal stresses have one mean
+// and the shear stresses average to zero, each within 4 standard errors of the frames' own
+// scatter (a Voigt order or matrix layout mixed up on writing would put shear into the
+// normal components or the reverse).
+TEST(XtbData, WaterStressesAreThoseOfAnIsotropicLiquid) {
+  std::vector<std::array<double, 6>> stresses;  // Voigt xx yy zz yz xz xy, kcal/mol/A^3
+  for (const char* split : {"train", "valid", "test"}) {
+    SCOPED_TRACE(split);
+    for (const Molecule& m : load_molecules(
+             data_path(std::string("data/xtb/water/") + split + ".extxyz.gz"), "energy")) {
+      ASSERT_TRUE(m.stress.has_value()) << m.name;
+      for (double s : *m.stress) EXPECT_LT(std::abs(s), 1.0) << m.name;  // 1 = 7 GPa
+      stresses.push_back(*m.stress);
+    }
+  }
+  ASSERT_EQ(stresses.size(), 31u);
+  std::array<double, 6> means{}, errors{};
+  for (int c = 0; c < 6; ++c) {
+    std::vector<double> v;
+    for (const auto& s : stresses) v.push_back(s[c]);
+    means[c] = mean(v);
+    errors[c] = stddev(v) / std::sqrt(static_cast<double>(v.size()));
+    EXPECT_GT(stddev(v), 1e-3) << "component " << c << " does not fluctuate";
+  }
+  for (int a = 0; a < 3; ++a) {
+    const int b = (a + 1) % 3;
+    EXPECT_LT(std::abs(means[a] - means[b]), 4.0 * std::hypot(errors[a], errors[b]))
+        << "normal stresses " << a << " and " << b;
+    EXPECT_LT(std::abs(means[3 + a]), 4.0 * errors[3 + a]) << "shear stress " << 3 + a;
   }
 }
 
