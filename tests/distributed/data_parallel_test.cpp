@@ -51,7 +51,8 @@ using testing::TempDir;
 constexpr double kTolerance = 1e-9;
 
 // The tiny config of a task in float64, with a collective timeout a killed peer cannot outlast;
-// molecules train on energies and forces (whose loss averages over atoms, not molecules).
+// molecules train on energies and forces (whose loss averages over atoms, not molecules), and
+// with a weight average (every rank keeps its own; the checkpoints compared hold it).
 std::unique_ptr<Task> tiny(const std::string& kind, const std::string& dir) {
   const std::string molecules = (fs::path(dir) / "molecules.extxyz").string();
   if (kind == "molecules" && !fs::exists(molecules)) {
@@ -60,7 +61,10 @@ std::unique_ptr<Task> tiny(const std::string& kind, const std::string& dir) {
   std::unique_ptr<Task> t = testing::tiny_task(kind, dir, (fs::path(dir) / "unused").string());
   t->config().train.dtype = "float64";
   t->config().train.collective_timeout_s = 30.0;
-  if (auto* m = dynamic_cast<MoleculeConfig*>(&t->config())) m->loss.force_weight = 1.0;
+  if (auto* m = dynamic_cast<MoleculeConfig*>(&t->config())) {
+    m->loss.force_weight = 1.0;
+    m->train.ema_decay = 0.9;
+  }
   return t;
 }
 
