@@ -9,6 +9,7 @@
 #include "common/testing.h"
 #include "se3t/data/molecule_dataset.h"
 #include "se3t/models/molecule_model.h"
+#include "se3t/models/stress.h"
 #include "se3t/so3/rotation.h"
 #include "se3t/tasks/molecule_task.h"
 #include "se3t/util/text.h"
@@ -53,6 +54,22 @@ TEST_P(ShippedPotential, IsItsConfigsSmoothNetworkWithItsRecordedTestErrors) {
   }
   const std::string metrics = read_text(root + "models/" + s.dir + "/test_metrics.json");
   const double e_mae = e_abs / double(frames), f_mae = f_abs / double(components);
+  // Stress of periodic test frames that carry one (Voigt components), by strain.
+  double s_abs = 0.0;
+  int64_t s_components = 0;
+  for (size_t i = 0; i < test.size(); i += s.every) {
+    if (!test[i].periodic() || !test[i].stress) continue;
+    const EnergyForcesStress p =
+        energy_forces_stress(*model, model->batch(test, {int64_t(i)}), false);
+    const at::Tensor v = p.stress.contiguous();
+    for (int c = 0; c < 6; ++c) s_abs += std::abs(v[0][c].item<double>() - (*test[i].stress)[c]);
+    s_components += 6;
+  }
+  if (s_components > 0) {
+    const double s_mae = s_abs / double(s_components);
+    EXPECT_NEAR(s_mae, testing::json_number_field(metrics, "stress_mae"), 1e-6 * s_mae);
+    std::printf("%s: test stress MAE %.4g\n", s.dir, s_mae);
+  }
   if (s.every == 1) {  // every frame: the same numbers
     EXPECT_NEAR(e_mae, testing::json_number_field(metrics, "energy_mae"), 1e-6 * e_mae);
     EXPECT_NEAR(f_mae, testing::json_number_field(metrics, "force_mae"), 1e-6 * f_mae);
