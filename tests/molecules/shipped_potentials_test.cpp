@@ -18,6 +18,7 @@ namespace se3t {
 namespace {
 
 struct Shipped {
+  const char* name;    // of the test
   const char* dir;     // under models/
   const char* config;  // under configs/
   size_t every;        // recompute the metrics on every k-th test frame
@@ -111,12 +112,12 @@ TEST_P(ShippedPotential, IsItsConfigsSmoothNetworkWithItsRecordedTestErrors) {
             tol * a.forces.abs().max().item<double>());
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, ShippedPotential,
-                         ::testing::Values(Shipped{"aspirin-xtb", "aspirin_xtb.toml", 10},
-                                           Shipped{"water-xtb", "water_xtb.toml", 1}),
-                         [](const auto& info) {
-                           return std::string(info.param.dir[0] == 'a' ? "Aspirin" : "Water");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Models, ShippedPotential,
+    ::testing::Values(Shipped{"Aspirin", "aspirin-xtb", "aspirin_xtb.toml", 10},
+                      Shipped{"AspirinL2", "aspirin-xtb-l2", "aspirin_xtb_l2.toml", 10},
+                      Shipped{"Water", "water-xtb", "water_xtb.toml", 1}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace se3t
