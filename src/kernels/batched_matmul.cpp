@@ -10,6 +10,7 @@
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 #include "simd.h"
+#include "stacked_products.h"
 
 namespace se3t::kernels {
 
@@ -260,6 +261,75 @@ at::Tensor batched_matmul_stacked(at::TensorList a, at::TensorList b) {
   }
   return StackedMatmulFunction::apply(at::TensorList(ab));
 }
+
+namespace stacked {
+
+Layout layout_of(at::TensorList a, at::TensorList b) {
+  Layout layout;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const int64_t n = a[i].size(1), p = a[i].size(2), q = b[i].size(2);
+    layout.products.push_back({n, p, q, layout.width});
+    layout.width += n * q;
+  }
+  return layout;
+}
+
+namespace {
+
+template <typename T>
+void forward_block_any(const Layout& layout, const T* const* a, const T* const* b, T* out,
+                       int64_t e0, int64_t nb) {
+  for (size_t i = 0; i < layout.products.size(); ++i) {
+    const Product& pr = layout.products[i];
+    if (pr.n == 0 || pr.q == 0) continue;
+    if (pr.p == 0) {  // empty sums
+      for (int64_t e = 0; e < nb; ++e)
+        std::fill_n(out + e * layout.width + pr.offset, pr.n * pr.q, T(0));
+      continue;
+    }
+    forward_any(a[i] + e0 * pr.n * pr.p, b[i] + e0 * pr.p * pr.q, out + pr.offset,
+                Dims{nb, pr.n, pr.p, pr.q, layout.width}, 0, nb);
+  }
+}
+
+template <typename T>
+void backward_block_any(const Layout& layout, const T* const* a, const T* const* b, const T* g,
+                        T* const* da, T* const* db, int64_t e0, int64_t nb) {
+  for (size_t i = 0; i < layout.products.size(); ++i) {
+    const Product& pr = layout.products[i];
+    T* dai = da && da[i] ? da[i] + e0 * pr.n * pr.p : nullptr;
+    T* dbi = db && db[i] ? db[i] + e0 * pr.p * pr.q : nullptr;
+    if (pr.n == 0 || pr.q == 0 || pr.p == 0) {  // empty sums
+      if (dai) std::fill_n(dai, nb * pr.n * pr.p, T(0));
+      if (dbi) std::fill_n(dbi, nb * pr.p * pr.q, T(0));
+      continue;
+    }
+    if (!dai && !dbi) continue;
+    backward_any(a[i] + e0 * pr.n * pr.p, b[i] + e0 * pr.p * pr.q, g + pr.offset, dai, dbi,
+                 Dims{nb, pr.n, pr.p, pr.q, layout.width}, 0, nb);
+  }
+}
+
+}  // namespace
+
+void forward_block(const Layout& layout, const float* const* a, const float* const* b, float* out,
+                   int64_t e0, int64_t nb) {
+  forward_block_any(layout, a, b, out, e0, nb);
+}
+void forward_block(const Layout& layout, const double* const* a, const double* const* b,
+                   double* out, int64_t e0, int64_t nb) {
+  forward_block_any(layout, a, b, out, e0, nb);
+}
+void backward_block(const Layout& layout, const float* const* a, const float* const* b,
+                    const float* g, float* const* da, float* const* db, int64_t e0, int64_t nb) {
+  backward_block_any(layout, a, b, g, da, db, e0, nb);
+}
+void backward_block(const Layout& layout, const double* const* a, const double* const* b,
+                    const double* g, double* const* da, double* const* db, int64_t e0, int64_t nb) {
+  backward_block_any(layout, a, b, g, da, db, e0, nb);
+}
+
+}  // namespace stacked
 
 at::Tensor batched_matmul_stacked_reference(at::TensorList a, at::TensorList b) {
   check_stacked(a, b);

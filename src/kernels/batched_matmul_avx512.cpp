@@ -39,57 +39,11 @@ bool handles(int64_t p) {
 #pragma GCC push_options
 #pragma GCC target("avx512f")
 
+#include "avx512_lanes.h"
+
 namespace se3t::kernels::avx512 {
 
 namespace {
-
-template <typename T>
-struct Lanes;
-
-template <>
-struct Lanes<float> {
-  using V = __m512;
-  using Mask = __mmask16;
-  static constexpr int64_t L = 16;
-  static Mask mask(int64_t r) { return r >= L ? Mask(0xFFFF) : Mask((1u << r) - 1); }
-  static V zero() { return _mm512_setzero_ps(); }
-  static V set1(float x) { return _mm512_set1_ps(x); }
-  static V load(Mask m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
-  static void store(float* p, Mask m, V v) { _mm512_mask_storeu_ps(p, m, v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  // Halves, quarters, then within 128 bits. The masked forms name their pass-through operand:
-  // GCC 12's unmasked ones take an "undefined" one that -Wmaybe-uninitialized flags.
-  static float sum(V v) {
-    v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, 0xFFFF, v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, 0xFFFF, v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, 0xFFFF, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, 0xFFFF, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_cvtss_f32(v);
-  }
-};
-
-template <>
-struct Lanes<double> {
-  using V = __m512d;
-  using Mask = __mmask8;
-  static constexpr int64_t L = 8;
-  static Mask mask(int64_t r) { return r >= L ? Mask(0xFF) : Mask((1u << r) - 1); }
-  static V zero() { return _mm512_setzero_pd(); }
-  static V set1(double x) { return _mm512_set1_pd(x); }
-  static V load(Mask m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
-  static void store(double* p, Mask m, V v) { _mm512_mask_storeu_pd(p, m, v); }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
-  static V add(V a, V b) { return _mm512_add_pd(a, b); }
-  static double sum(V v) {  // as for float
-    v = _mm512_add_pd(v, _mm512_mask_shuffle_f64x2(v, 0xFF, v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_pd(v, _mm512_mask_shuffle_f64x2(v, 0xFF, v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_add_pd(v, _mm512_mask_permute_pd(v, 0xFF, v, 0x55));
-    return _mm512_cvtsd_f64(v);
-  }
-};
 
 // Rows i .. i + R of out for one column chunk: b's P rows are in registers.
 template <typename T, int P, int R>

@@ -10,11 +10,15 @@
 #include <type_traits>
 #include <vector>
 
+#include "batched_matmul_avx512.h"
+#include "kernels/batched_matmul.h"
 #include "packed_linear.h"
 #include "packed_linear_bf16.h"
+#include "radial_contraction_avx512.h"
 #include "se3t/util/check.h"
 #include "se3t/util/tensor_checks.h"
 #include "simd.h"
+#include "stacked_products.h"
 
 namespace se3t::kernels {
 
@@ -289,12 +293,19 @@ void edge_forward_any(const double* R, const double* X, double* out, double* acc
                       int64_t C, int64_t M) {
   edge_forward_d(R, X, out, acc, K, C, M);
 }
+// With AVX-512, X and dX are moved between rows and columns in registers rather than through
+// the scratch Xt / dXt (kernels/radial_contraction_avx512.h).
+bool use_avx512(int64_t M) {
+  return avx512::supported() && avx512::handles_radial_edge(M);
+}
 void edge_backward_any(const float* R, const float* X, const float* g, float* dR, float* dX,
                        float* Xt, float* dXt, int64_t K, int64_t C, int64_t M) {
+  if (use_avx512(M)) return avx512::radial_edge_backward(R, X, g, dR, dX, K, C, M);
   edge_backward_f(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
 void edge_backward_any(const double* R, const double* X, const double* g, double* dR, double* dX,
                        double* Xt, double* dXt, int64_t K, int64_t C, int64_t M) {
+  if (use_avx512(M)) return avx512::radial_edge_backward(R, X, g, dR, dX, K, C, M);
   edge_backward_d(R, X, g, dR, dX, Xt, dXt, K, C, M);
 }
 
@@ -308,10 +319,32 @@ void radial_layer(const T* h, const T* Wp, const T* bp, const bf16::PackedWeight
   radial_block_any(h, Wp, bp, nb, H, Np, ldr, R);
 }
 
+// Where a block's basis-contracted features X come from: the stacked tensor [E, K, M], or
+// (fused, X null) the basis products a_i b_i of the block's edges, computed into a per-thread
+// buffer (kernels/stacked_products.h); then the gradient of X goes back to a and b per block
+// too (da, db: null when not needed), so neither X nor its gradient exists for all edges.
+template <typename T>
+struct FeatureSource {
+  const T* X = nullptr;
+  const stacked::Layout* layout = nullptr;
+  const T* const* a = nullptr;
+  const T* const* b = nullptr;
+  T* const* da = nullptr;
+  T* const* db = nullptr;
+  bool grads = false;  // fused: some da or db is wanted
+
+  bool fused() const { return X == nullptr; }
+  const T* block(int64_t e0, int64_t nb, const Dims& d, T* buffer) const {
+    if (!fused()) return X + e0 * d.K * d.M;
+    stacked::forward_block(*layout, a, b, buffer, e0, nb);
+    return buffer;
+  }
+};
+
 // bf16: the radial layer's products in bfloat16 (T = float on a CPU with AVX512-BF16 only).
 template <typename T>
-void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, const Dims& d,
-                    bool bf16) {
+void forward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const T* b, T* out,
+                    const Dims& d, bool bf16) {
   const int64_t B = block_edges(d), Np = padded_columns<T>(d.N), ldr = row_stride<T>(d.N);
   std::vector<T> Wp(static_cast<size_t>(Np * d.H)), bp(static_cast<size_t>(Np));
   pack_weights(W, b, d.N, d.H, /*c_out=*/d.c_out, Wp.data(), bp.data());
@@ -321,18 +354,18 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
   }
   at::parallel_for(0, d.E, B, [&](int64_t begin, int64_t end) {
     // Buffers per task, never per edge.
-    const Buffer<T> R(B * ldr);  // every value read is written first
+    const Buffer<T> R(B * ldr), Xb(src.fused() ? B * d.K * d.M : 0);  // written before read
     std::vector<T> acc(size_t(d.M * d.c_out));
     std::optional<bf16::BlockScratch> s;
     if (wb) s.emplace(B, d.H, ldr, /*gradients=*/false);
     for (int64_t e0 = begin; e0 < end; e0 += B) {
       const int64_t nb = std::min(B, end - e0);
+      const T* X = src.block(e0, nb, d, Xb.data());
       radial_layer(h + e0 * d.H, Wp.data(), bp.data(), wb ? &*wb : nullptr, s ? &*s : nullptr, nb,
                    d.H, Np, ldr, R.data());
       for (int64_t i = 0; i < nb; ++i) {
-        const int64_t e = e0 + i;
-        edge_forward_any(R.data() + i * ldr, X + e * d.K * d.M, out + e * d.c_out * d.M, acc.data(),
-                         d.K, d.c_out, d.M);
+        edge_forward_any(R.data() + i * ldr, X + i * d.K * d.M, out + (e0 + i) * d.c_out * d.M,
+                         acc.data(), d.K, d.c_out, d.M);
       }
     }
   });
@@ -342,27 +375,31 @@ void forward_kernel(const T* h, const T* X, const T* W, const T* b, T* out, cons
 // dW and db are summed per task into acc[task] = [dW packed in panels (padded N x H) |
 // db (padded N)] and reduced and unpacked by the caller: no synchronisation in the loops.
 // dR rows are padded like R, their padding zero.
+// dX: X's gradient [E, K, M] (null: not needed); fused sources send it to da and db instead.
 template <typename T>
-void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g, T* dh, T* dX,
-                     T* acc, int64_t tasks, const Dims& d, bool bf16) {
+void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const T* b, const T* g,
+                     T* dh, T* dX, T* acc, int64_t tasks, const Dims& d, bool bf16) {
   const int64_t B = block_edges(d), Np = padded_columns<T>(d.N), ldr = row_stride<T>(d.N);
+  const bool want_dX = src.fused() ? src.grads : dX != nullptr;
   const bool need_params = acc != nullptr;
-  std::vector<T> Wp(size_t(dX || dh ? Np * d.H : 0)), bp(size_t(dX || dh ? Np : 0));
-  if (dX || dh) pack_weights(W, b, d.N, d.H, /*c_out=*/int64_t(0), Wp.data(), bp.data());
+  std::vector<T> Wp(size_t(want_dX || dh ? Np * d.H : 0)), bp(size_t(want_dX || dh ? Np : 0));
+  if (want_dX || dh) pack_weights(W, b, d.N, d.H, /*c_out=*/int64_t(0), Wp.data(), bp.data());
   bf16 = bf16 && std::is_same_v<T, float>;
   std::optional<bf16::PackedWeights> wb;
   if constexpr (std::is_same_v<T, float>) {
-    if (bf16 && (dX || dh)) wb = bf16::pack(Wp.data(), Np, d.H);
+    if (bf16 && (want_dX || dh)) wb = bf16::pack(Wp.data(), Np, d.H);
   }
   const int64_t B4 = (B + 3) / 4 * 4, L = 64 / sizeof(T);
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
     // R and dR: every value read is written first, except dR's padding columns, which the
     // packed kernels read (against zero weights) and which must be finite: zeroed here.
-    const Buffer<T> R(dX ? B * ldr : 0), dR(B4 * ldr);
+    const Buffer<T> R(want_dX ? B * ldr : 0), dR(B4 * ldr);
+    const Buffer<T> Xb(src.fused() ? B * d.K * d.M : 0),
+        dXb(src.fused() && want_dX ? B * d.K * d.M : 0);
     for (int64_t i = 0; i < B4; ++i)
       std::fill(dR.data() + i * ldr + d.N, dR.data() + (i + 1) * ldr, T(0));
     std::vector<T> sums(size_t(dh ? B4 * d.H * L : 0)), Xt(size_t(d.M * d.K)),
-        dXt(size_t(dX ? d.M * d.K : 0));
+        dXt(size_t(want_dX ? d.M * d.K : 0));
     std::optional<bf16::BlockScratch> s;
     if (bf16) s.emplace(B, d.H, ldr, /*gradients=*/true);
     for (int64_t t = t_begin; t < t_end; ++t) {
@@ -371,16 +408,19 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
       T* db = need_params ? dWp + Np * d.H : nullptr;
       for (int64_t e0 = begin; e0 < end; e0 += B) {
         const int64_t nb = std::min(B, end - e0);
-        if (dX)  // recomputed, not stored
+        const T* X = src.block(e0, nb, d, Xb.data());  // fused: recomputed, not stored
+        T* dXblock = !want_dX ? nullptr : src.fused() ? dXb.data() : dX + e0 * d.K * d.M;
+        if (want_dX)  // recomputed, not stored
           radial_layer(h + e0 * d.H, Wp.data(), bp.data(), wb ? &*wb : nullptr, s ? &*s : nullptr,
                        nb, d.H, Np, ldr, R.data());
         for (int64_t i = 0; i < nb; ++i) {
-          const int64_t e = e0 + i;
-          edge_backward_any(dX ? R.data() + i * ldr : nullptr, X + e * d.K * d.M,
-                            g + e * d.c_out * d.M, dR.data() + i * ldr,
-                            dX ? dX + e * d.K * d.M : nullptr, Xt.data(), dXt.data(), d.K, d.c_out,
-                            d.M);
+          edge_backward_any(want_dX ? R.data() + i * ldr : nullptr, X + i * d.K * d.M,
+                            g + (e0 + i) * d.c_out * d.M, dR.data() + i * ldr,
+                            dXblock ? dXblock + i * d.K * d.M : nullptr, Xt.data(), dXt.data(), d.K,
+                            d.c_out, d.M);
         }
+        if (want_dX && src.fused())
+          stacked::backward_block(*src.layout, src.a, src.b, dXblock, src.da, src.db, e0, nb);
         if constexpr (std::is_same_v<T, float>) {
           if (s && (dh || need_params)) {
             bf16::round_gradient(dR.data(), nb, Np, ldr, *s);
@@ -398,36 +438,77 @@ void backward_kernel(const T* h, const T* X, const T* W, const T* b, const T* g,
   });
 }
 
-Dims dims_of(const at::Tensor& hidden, const at::Tensor& stacked, int64_t c_out) {
-  return {hidden.size(0),  hidden.size(1),  c_out,
-          stacked.size(1), stacked.size(2), c_out * stacked.size(1)};
+// The basis-contracted features X: the stacked tensor [E, K, M], or the basis products
+// a_i [E, n_i, p_i] b_i [E, p_i, q_i] that stack into it (fused; sum_i n_i q_i = K M).
+struct StackedInput {
+  at::Tensor X;
+  std::vector<at::Tensor> a, b;
+  stacked::Layout layout;
+  int64_t K = 0, M = 0;
+
+  static StackedInput tensor(const at::Tensor& stacked) {
+    StackedInput in;
+    in.X = stacked.contiguous();
+    in.K = stacked.size(1), in.M = stacked.size(2);
+    return in;
+  }
+  static StackedInput products(at::TensorList a, at::TensorList b, int64_t M) {
+    StackedInput in;
+    for (const at::Tensor& t : a) in.a.push_back(t.contiguous());
+    for (const at::Tensor& t : b) in.b.push_back(t.contiguous());
+    in.layout = stacked::layout_of(in.a, in.b);
+    in.M = M, in.K = in.layout.width / M;
+    return in;
+  }
+  bool fused() const { return !X.defined(); }
+
+  // Raw pointers for the kernel; pa, pb, pda, pdb hold the arrays it points into.
+  template <typename T>
+  FeatureSource<T> source(std::vector<const T*>& pa, std::vector<const T*>& pb) const {
+    if (!fused()) return {X.data_ptr<T>()};
+    for (const at::Tensor& t : a) pa.push_back(t.data_ptr<T>());
+    for (const at::Tensor& t : b) pb.push_back(t.data_ptr<T>());
+    return {nullptr, &layout, pa.data(), pb.data()};
+  }
+};
+
+Dims dims_of(const at::Tensor& hidden, const StackedInput& in, int64_t c_out) {
+  return {hidden.size(0), hidden.size(1), c_out, in.K, in.M, c_out * in.K};
 }
 
-at::Tensor fused_forward(const at::Tensor& hidden, const at::Tensor& stacked,
-                         const at::Tensor& weight, const at::Tensor& bias, int64_t c_out,
-                         bool bf16) {
-  const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
-                   b = bias.contiguous();
+at::Tensor fused_forward(const at::Tensor& hidden, const StackedInput& in, const at::Tensor& weight,
+                         const at::Tensor& bias, int64_t c_out, bool bf16) {
+  const Dims d = dims_of(hidden, in, c_out);
+  const at::Tensor h = hidden.contiguous(), W = weight.contiguous(), b = bias.contiguous();
   at::Tensor out = at::empty({d.E, d.c_out, d.M}, hidden.options());
   if (d.E == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(hidden.scalar_type(), "radial_contraction", [&] {
-    forward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(), W.data_ptr<scalar_t>(),
-                             b.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), d, bf16);
+    std::vector<const scalar_t*> pa, pb;
+    forward_kernel<scalar_t>(h.data_ptr<scalar_t>(), in.source<scalar_t>(pa, pb),
+                             W.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
+                             out.data_ptr<scalar_t>(), d, bf16);
   });
   return out;
 }
 
-// Returns {dh, dX, dW, db}; entries not asked for are undefined.
-std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tensor& stacked,
+// Returns {dh, dX, dW, db} for a stacked tensor, {dh, (undefined), dW, db, da_0 .. da_{P-1},
+// db_0 .. db_{P-1}} for products; entries not asked for are undefined. need_X: the gradient of
+// X, or of the products' factors flagged in need_ab ([a_0 .. a_{P-1}, b_0 .. b_{P-1}]).
+std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const StackedInput& in,
                                        const at::Tensor& weight, const at::Tensor& bias,
                                        const at::Tensor& grad, int64_t c_out, bool need_h,
-                                       bool need_X, bool need_params, bool bf16) {
-  const Dims d = dims_of(hidden, stacked, c_out);
-  const at::Tensor h = hidden.contiguous(), X = stacked.contiguous(), W = weight.contiguous(),
-                   b = bias.contiguous(), g = grad.contiguous();
+                                       bool need_X, bool need_params, bool bf16,
+                                       const std::vector<bool>& need_ab = {}) {
+  const Dims d = dims_of(hidden, in, c_out);
+  const at::Tensor h = hidden.contiguous(), W = weight.contiguous(), b = bias.contiguous(),
+                   g = grad.contiguous();
   at::Tensor dh = need_h ? at::empty_like(h) : at::Tensor();
-  at::Tensor dX = need_X ? at::empty_like(X) : at::Tensor();
+  at::Tensor dX = need_X && !in.fused() ? at::empty_like(in.X) : at::Tensor();
+  std::vector<at::Tensor> dab;
+  for (size_t i = 0; in.fused() && i < 2 * in.a.size(); ++i) {
+    const at::Tensor& t = i < in.a.size() ? in.a[i] : in.b[i - in.a.size()];
+    dab.push_back(need_X && need_ab[i] ? at::empty_like(t) : at::Tensor());
+  }
   const int64_t tasks = std::max<int64_t>(
       1, std::min<int64_t>(at::get_num_threads(), (d.E + block_edges(d) - 1) / block_edges(d)));
   at::Tensor dW, db;
@@ -435,10 +516,15 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
     const int64_t Np = padded_columns<scalar_t>(d.N), P = kPanel<scalar_t>;
     at::Tensor acc = need_params ? at::zeros({tasks, Np * d.H + Np}, h.options()) : at::Tensor();
     if (d.E > 0) {
-      backward_kernel<scalar_t>(h.data_ptr<scalar_t>(), X.data_ptr<scalar_t>(),
-                                W.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
-                                g.data_ptr<scalar_t>(), need_h ? dh.data_ptr<scalar_t>() : nullptr,
-                                need_X ? dX.data_ptr<scalar_t>() : nullptr,
+      std::vector<const scalar_t*> pa, pb;
+      FeatureSource<scalar_t> src = in.source<scalar_t>(pa, pb);
+      std::vector<scalar_t*> pd;
+      for (const at::Tensor& t : dab) pd.push_back(t.defined() ? t.data_ptr<scalar_t>() : nullptr);
+      if (in.fused()) src.da = pd.data(), src.db = pd.data() + in.a.size(), src.grads = need_X;
+      backward_kernel<scalar_t>(h.data_ptr<scalar_t>(), src, W.data_ptr<scalar_t>(),
+                                b.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(),
+                                need_h ? dh.data_ptr<scalar_t>() : nullptr,
+                                dX.defined() ? dX.data_ptr<scalar_t>() : nullptr,
                                 need_params ? acc.data_ptr<scalar_t>() : nullptr, tasks, d, bf16);
     }
     if (need_params) {
@@ -453,7 +539,9 @@ std::vector<at::Tensor> fused_backward(const at::Tensor& hidden, const at::Tenso
       db = total.narrow(0, Np * d.H, d.N);
     }
   });
-  return {dh, dX, dW, db};
+  std::vector<at::Tensor> out = {dh, dX, dW, db};
+  out.insert(out.end(), dab.begin(), dab.end());
+  return out;
 }
 
 using torch::autograd::AutogradContext;
@@ -470,7 +558,7 @@ class RadialContractionFunction : public torch::autograd::Function<RadialContrac
     ctx->save_for_backward({hidden, stacked, weight, bias});
     ctx->saved_data["c_out"] = c_out;
     ctx->saved_data["bf16"] = bf16;
-    return fused_forward(hidden, stacked, weight, bias, c_out, bf16);
+    return fused_forward(hidden, StackedInput::tensor(stacked), weight, bias, c_out, bf16);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads);
@@ -498,8 +586,8 @@ class RadialContractionBackwardFunction
     ctx->saved_data["c_out"] = c_out;
     ctx->saved_data["bf16"] = bf16;
     ctx->set_materialize_grads(false);  // an unused output's cotangent stays undefined: no work
-    std::vector<at::Tensor> d = fused_backward(hidden, stacked, weight, bias, grad.contiguous(),
-                                               c_out, need_h, need_X, need_params, bf16);
+    std::vector<at::Tensor> d = fused_backward(hidden, StackedInput::tensor(stacked), weight, bias,
+                                               grad, c_out, need_h, need_X, need_params, bf16);
     // A function's outputs must be tensors: what was not asked for is an empty placeholder,
     // not differentiable, that the caller turns back into "no gradient".
     variable_list placeholders;
@@ -589,6 +677,66 @@ variable_list RadialContractionFunction::backward(AutogradContext* ctx, variable
           at::Tensor()};
 }
 
+// out = contraction(h, X, W, b) with X = stack_i(a_i b_i) made per block of edges (the
+// basis products fused): neither X nor its gradient exists for all edges. The plain backward
+// is the fused kernel; a recorded one (create_graph) the two-step composition, whose pieces
+// are all differentiable (the same values: both compute X with the same arithmetic).
+class RadialContractionOfProductsFunction
+    : public torch::autograd::Function<RadialContractionOfProductsFunction> {
+ public:
+  // ab = [a_0 .. a_{P-1}, b_0 .. b_{P-1}]
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden,
+                            const at::Tensor& weight, const at::Tensor& bias, at::TensorList ab,
+                            int64_t c_out, int64_t M, bool bf16) {
+    std::vector<at::Tensor> saved = {hidden, weight, bias};
+    saved.insert(saved.end(), ab.begin(), ab.end());
+    ctx->save_for_backward(saved);
+    ctx->saved_data["c_out"] = c_out;
+    ctx->saved_data["M"] = M;
+    ctx->saved_data["bf16"] = bf16;
+    const size_t P = ab.size() / 2;
+    return fused_forward(hidden, StackedInput::products(ab.slice(0, P), ab.slice(P), M), weight,
+                         bias, c_out, bf16);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list s = ctx->get_saved_variables();
+    const at::Tensor &h = s[0], &W = s[1], &b = s[2];
+    const at::TensorList ab = at::TensorList(s).slice(3);
+    const size_t P = ab.size() / 2;
+    const int64_t c_out = ctx->saved_data["c_out"].toInt(), M = ctx->saved_data["M"].toInt();
+    const bool bf16 = ctx->saved_data["bf16"].toBool();
+    const bool need_h = ctx->needs_input_grad(0),
+               need_params = ctx->needs_input_grad(1) || ctx->needs_input_grad(2);
+    std::vector<bool> need_ab;
+    for (size_t i = 0; i < 2 * P; ++i) need_ab.push_back(ctx->needs_input_grad(3 + i));
+    const bool need_X = std::find(need_ab.begin(), need_ab.end(), true) != need_ab.end();
+    variable_list out(3 + 2 * P + 3);
+    const StackedInput in = StackedInput::products(ab.slice(0, P), ab.slice(P), M);
+    if (at::GradMode::is_enabled()) {
+      const int64_t E = h.size(0);
+      const at::Tensor X = batched_matmul_stacked(ab.slice(0, P), ab.slice(P)).view({E, in.K, M});
+      const variable_list d = RadialContractionBackwardFunction::apply(
+          h, X, W, b, grads[0], c_out, need_h, need_X, need_params, bf16);
+      if (need_h) out[0] = d[0];
+      if (need_params) out[1] = d[2], out[2] = d[3];
+      for (size_t i = 0; i < P && need_X; ++i) {
+        const stacked::Product& pr = in.layout.products[i];
+        const at::Tensor gi =
+            d[1].view({E, in.layout.width}).narrow(1, pr.offset, pr.n * pr.q).view({E, pr.n, pr.q});
+        if (need_ab[i]) out[3 + i] = at::bmm(gi, ab[P + i].transpose(1, 2));
+        if (need_ab[P + i]) out[3 + P + i] = at::bmm(ab[i].transpose(1, 2), gi);
+      }
+      return out;
+    }
+    const std::vector<at::Tensor> d =
+        fused_backward(h, in, W, b, grads[0], c_out, need_h, need_X, need_params, bf16, need_ab);
+    out[0] = d[0], out[1] = d[2], out[2] = d[3];
+    for (size_t i = 0; i < 2 * P; ++i) out[3 + i] = d[4 + i];
+    return out;
+  }
+};
+
 void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const at::Tensor& weight,
                      const at::Tensor& bias, int64_t c_out) {
   const char* where = "radial_contraction: ";
@@ -631,6 +779,45 @@ at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacke
 at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
                               const at::Tensor& weight, const at::Tensor& bias, int64_t c_out) {
   return radial_contraction(hidden, stacked, weight, bias, c_out, RadialArithmetic::kExact);
+}
+
+at::Tensor radial_contraction(const at::Tensor& hidden, at::TensorList sources,
+                              at::TensorList bases, int64_t M, const at::Tensor& weight,
+                              const at::Tensor& bias, int64_t c_out, RadialArithmetic arithmetic) {
+  const char* where = "radial_contraction: ";
+  SE3T_CHECK(M >= 1, where, "M must be >= 1, got ", M);
+  SE3T_CHECK(!sources.empty() && sources.size() == bases.size(), where,
+             "needs as many bases as sources (at least one), got ", sources.size(), " and ",
+             bases.size());
+  int64_t width = 0;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    check_shape(sources[i], {hidden.size(0), -1, -1}, "radial_contraction: source [E, n, p]");
+    check_shape(bases[i], {hidden.size(0), sources[i].size(2), -1},
+                "radial_contraction: basis [E, p, nJ M]");
+    SE3T_CHECK(bases[i].size(2) % M == 0, where, "a basis's columns must be a multiple of M = ", M,
+               ", got ", describe(bases[i]));
+    for (const at::Tensor* t : {&sources[i], &bases[i]}) {
+      SE3T_CHECK(t->scalar_type() == hidden.scalar_type(), where,
+                 "all inputs must share one dtype, got ", describe(hidden), " and ", describe(*t));
+      SE3T_CHECK(t->device().is_cpu(), where, "the fused kernel runs on the CPU only, got a ",
+                 t->device().str(), " tensor (use the reference path)");
+    }
+    width += sources[i].size(1) * bases[i].size(2);
+  }
+  // X's shape [E, K, M] for the common checks, without X: one value expanded to it.
+  const at::Tensor shape =
+      at::zeros({1, 1, 1}, hidden.options()).expand({hidden.size(0), width / M, M});
+  check_arguments(hidden, shape, weight, bias, c_out);
+  for (const at::Tensor* t : {&hidden, &weight, &bias}) {
+    SE3T_CHECK(t->device().is_cpu(), where, "the fused kernel runs on the CPU only, got a ",
+               t->device().str(), " tensor (use the reference path)");
+  }
+  const bool bf16 = arithmetic == RadialArithmetic::kBFloat16 &&
+                    hidden.scalar_type() == at::kFloat && bf16::supported();
+  std::vector<at::Tensor> ab(sources.begin(), sources.end());
+  ab.insert(ab.end(), bases.begin(), bases.end());
+  return RadialContractionOfProductsFunction::apply(hidden, weight, bias, at::TensorList(ab), c_out,
+                                                    M, bf16);
 }
 
 at::Tensor radial_contraction_reference(const at::Tensor& hidden, const at::Tensor& stacked,

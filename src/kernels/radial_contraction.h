@@ -32,6 +32,16 @@ at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacke
 at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacked,
                               const at::Tensor& weight, const at::Tensor& bias, int64_t c_out);
 
+// The same with X given by the basis products that stack into it: sources a_i [E, n_i, p_i]
+// and bases b_i [E, p_i, nJ_i M], X = batched_matmul_stacked(a, b).view(E, K, M) with
+// K = sum_i n_i nJ_i (kernels/batched_matmul.h). The products are computed per block of edges
+// inside the kernel, and their gradients sent back per block, so neither X nor its gradient
+// exists for all edges; values equal the two-step composition bit for bit. Differentiable wrt
+// hidden, a_i, b_i, weight and bias to any order.
+at::Tensor radial_contraction(const at::Tensor& hidden, at::TensorList sources,
+                              at::TensorList bases, int64_t M, const at::Tensor& weight,
+                              const at::Tensor& bias, int64_t c_out, RadialArithmetic arithmetic);
+
 // The plain LibTorch composition of the same product (the definition the kernel is tested
 // against): bmm((hidden W^T + b).view(E, C_out, cols), stacked).
 at::Tensor radial_contraction_reference(const at::Tensor& hidden, const at::Tensor& stacked,

@@ -89,21 +89,21 @@ Features ConvSE3Impl::edge_messages(const Features& features, const EdgeGeometry
   Features out;
   for (const auto& [l, c_out] : options_.fiber_out().entries()) {
     // Contract each input degree with the basis: [E, C_k, 2k+1] x [E, 2k+1, nJ (2l+1)]
-    // -> [E, C_k nJ, 2l+1], then stack all input degrees along the (channel, J) axis (the
-    // fused kernel writes them side by side in place of at::cat).
+    // -> [E, C_k nJ, 2l+1], then stack all input degrees along the (channel, J) axis.
     std::vector<at::Tensor> sources, bases;
     for (const auto& [k, c_in] : options_.fiber_in().entries()) {
       sources.push_back(source[k]);
       bases.push_back(geometry.basis.at(k, l));
     }
-    const at::Tensor stacked = (fused ? kernels::batched_matmul_stacked(sources, bases)
-                                      : kernels::batched_matmul_stacked_reference(sources, bases))
-                                   .view({E, columns_[l], 2 * l + 1});
-    const auto [offset, width] = radial_blocks_[l];
     if (fused) {
-      out[l] = kernels::radial_contraction(radial, stacked, final_layer[l].first,
+      // The products are made per block of edges inside the kernel: the stacked tensor and
+      // its gradient never exist for all edges.
+      out[l] = kernels::radial_contraction(radial, sources, bases, 2 * l + 1, final_layer[l].first,
                                            final_layer[l].second, c_out, arithmetic);
     } else {
+      const at::Tensor stacked = kernels::batched_matmul_stacked_reference(sources, bases)
+                                     .view({E, columns_[l], 2 * l + 1});
+      const auto [offset, width] = radial_blocks_[l];
       const at::Tensor weights = radial.narrow(1, offset, width).view({E, c_out, columns_[l]});
       out[l] = at::bmm(weights, stacked);  // [E, C_out, 2l+1]
     }

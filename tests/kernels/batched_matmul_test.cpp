@@ -30,12 +30,7 @@ const std::vector<Shape> kShapes = {{0, 3, 2, 4},    {1, 1, 1, 1},   {50, 16, 1,
                                     {30, 32, 7, 49}, {7, 3, 0, 4},   {9, 0, 3, 5},   {300, 4, 3, 9},
                                     {13, 5, 3, 17},  {11, 7, 7, 16}, {6, 1, 5, 33},  {5, 6, 4, 8}};
 
-// Runs the portable loops in place of the AVX-512 kernels while alive.
-class PortableLoops {
- public:
-  PortableLoops() { kernels::avx512::set_enabled(false); }
-  ~PortableLoops() { kernels::avx512::set_enabled(true); }
-};
+using testing::PortableLoops;
 
 // Kernel outputs f against the reference's r (value, then gradients), one by one: exact zeros
 // where the reference is all zero, relative error below tol elsewhere.

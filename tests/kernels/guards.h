@@ -1,8 +1,9 @@
-// Scoped settings for the kernel tests: the process-wide kernel path and the intra-op thread
-// count, restored when the test ends.
+// Scoped settings for the kernel tests: the process-wide kernel path, the intra-op thread
+// count and the AVX-512 kernels, restored when the test ends.
 #pragma once
 #include <ATen/Parallel.h>
 
+#include "kernels/batched_matmul_avx512.h"
 #include "se3t/nn/kernel_path.h"
 
 namespace se3t::testing {
@@ -26,6 +27,13 @@ class ThreadsGuard {
 
  private:
   int old_;
+};
+
+// Runs the portable loops in place of the AVX-512 kernels while alive.
+class PortableLoops {
+ public:
+  PortableLoops() { kernels::avx512::set_enabled(false); }
+  ~PortableLoops() { kernels::avx512::set_enabled(true); }
 };
 
 }  // namespace se3t::testing
