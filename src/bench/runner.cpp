@@ -105,20 +105,25 @@ double available_memory_mb() {
 }
 
 double estimate_memory_mb(SE3TransformerImpl& model, int64_t edges, bool backward) {
-  // Per ConvSE3, per edge: the radial weights W = sum_l C_l cols_l (reference path only; the
-  // fused kernel never stores them), the basis products and their concatenation
-  // 2 sum_l cols_l (2l+1), cols_l = sum_k C_k nJ(k, l), and the radial MLP's hidden layers.
+  // Per ConvSE3, per edge: the gathered source features sum_k C_k (2k+1), the radial MLP's
+  // hidden layers and the messages sum_l C_l (2l+1); on the reference path also the radial
+  // weights sum_l C_l cols_l and the basis products and their concatenation
+  // 2 sum_l cols_l (2l+1), cols_l = sum_k C_k nJ(k, l) (the fused kernel makes both per block
+  // of edges and keeps neither).
   const bool fused = default_kernel_path() == KernelPath::kFused;
   double sum_layers = 0, max_layer = 0;
   for (const auto& m : model.modules(/*include_self=*/false)) {
     const auto* conv = dynamic_cast<ConvSE3Impl*>(m.get());
     if (!conv) continue;
     double floats = 6.0 * double(conv->options().radial_hidden());
+    for (const auto& [k, c_in] : conv->options().fiber_in().entries())
+      floats += double(c_in) * double(2 * k + 1);
     for (const auto& [l, c_out] : conv->options().fiber_out().entries()) {
       double cols = 0;
       for (const auto& [k, c_in] : conv->options().fiber_in().entries())
         cols += double(c_in) * double(num_basis_J(k, l));
-      floats += 2.0 * cols * double(2 * l + 1) + (fused ? 0.0 : double(c_out) * cols);
+      floats += double(c_out) * double(2 * l + 1);
+      if (!fused) floats += 2.0 * cols * double(2 * l + 1) + double(c_out) * cols;
     }
     sum_layers += floats;
     max_layer = std::max(max_layer, floats);
