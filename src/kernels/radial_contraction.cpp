@@ -408,7 +408,7 @@ void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const 
       T* db = need_params ? dWp + Np * d.H : nullptr;
       for (int64_t e0 = begin; e0 < end; e0 += B) {
         const int64_t nb = std::min(B, end - e0);
-        const T* X = src.block(e0, nb, d, Xb.data());  // fused: recomputed, not stored
+        const T* X = src.block(e0, nb, d, Xb.data());  // fused: made again for the block
         T* dXblock = !want_dX ? nullptr : src.fused() ? dXb.data() : dX + e0 * d.K * d.M;
         if (want_dX)  // recomputed, not stored
           radial_layer(h + e0 * d.H, Wp.data(), bp.data(), wb ? &*wb : nullptr, s ? &*s : nullptr,

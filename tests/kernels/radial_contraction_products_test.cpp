@@ -156,6 +156,28 @@ TEST(RadialContractionOfProducts, EqualsTheTwoStepsOnThePortableLoops) {
   }
 }
 
+// bfloat16 radial weights: the same rounded products either way.
+TEST(RadialContractionOfProducts, EqualsTheTwoStepsWithBF16RadialWeights) {
+  if (!kernels::bf16_radial_supported()) GTEST_SKIP() << "no AVX512-BF16 on this CPU";
+  const auto bf16 = kernels::RadialArithmetic::kBFloat16;
+  uint64_t seed = 40;
+  for (const Problem& p : kProblems) {
+    const Inputs in = make_inputs(p, at::kFloat, seed++);
+    const Contraction fused_bf16 = [&](const Inputs& x, const Problem& q) {
+      return kernels::radial_contraction(x.h, x.a, x.bases, q.M, x.W, x.b, q.c_out, bf16);
+    };
+    const Contraction two_steps_bf16 = [&](const Inputs& x, const Problem& q) {
+      const at::Tensor X = kernels::batched_matmul_stacked(x.a, x.bases).view({q.E, x.K, q.M});
+      return kernels::radial_contraction(x.h, X, x.W, x.b, q.c_out, bf16);
+    };
+    const auto f = run(fused_bf16, in, p);
+    expect_equal(f, run(two_steps_bf16, in, p), label(p));
+    if (p.E > 0) {
+      EXPECT_FALSE(at::equal(f[0], run(fused, in, p)[0])) << "rounded: " << label(p);
+    }
+  }
+}
+
 TEST(RadialContractionOfProducts, MatchesReferenceFloat64) {
   uint64_t seed = 50;
   for (const Problem& p : kProblems) {
