@@ -31,6 +31,10 @@ void MoleculeDataConfig::visit(FieldVisitor& v) {
   v.field("train_file", train_file, "or three files used as they are: training");
   v.field("valid_file", valid_file, "validation file (with train_file)");
   v.field("test_file", test_file, "test file (with train_file)");
+  v.field("train_every", train_every,
+          "with train_file: train on every n-th frame of it only (frames 0, n, 2n, ...; learning "
+          "curves)",
+          Range::at_least(1));
   v.field("energy_key", energy_key, "frame key of the target energy (QM9: a property name)");
   v.field("fit_reference", fit_reference, "per-element reference energies by least squares");
   v.field("cutoff", cutoff, "radius graph cutoff (A); <= 0: fully connected molecules");
@@ -66,6 +70,8 @@ void MoleculeConfig::check(const std::string& where) const {
   ExperimentConfig::check(where);
   if (data.train_file.empty()) {
     SE3T_CHECK(!data.file.empty(), where, "[data].file (or train_file) must be set");
+    SE3T_CHECK(data.train_every == 1, where,
+               "[data].train_every needs train_file (a random split takes num_train molecules)");
   } else {
     SE3T_CHECK(data.format == "extxyz", where,
                "[data].train_file needs format \"extxyz\" (QM9 is split from one directory)");
@@ -93,6 +99,12 @@ MoleculeSplits load_molecule_splits(const MoleculeDataConfig& c) {
   MoleculeSplits s;
   if (!c.train_file.empty()) {
     s.train = load_molecules(c.train_file, c.energy_key);
+    if (c.train_every > 1) {
+      std::vector<Molecule> kept;
+      for (size_t i = 0; i < s.train.size(); i += size_t(c.train_every))
+        kept.push_back(std::move(s.train[i]));
+      s.train = std::move(kept);
+    }
     if (!c.valid_file.empty()) s.valid = load_molecules(c.valid_file, c.energy_key);
     if (!c.test_file.empty()) s.test = load_molecules(c.test_file, c.energy_key);
     return s;

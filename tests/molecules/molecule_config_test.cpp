@@ -75,9 +75,35 @@ TEST(MoleculeConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of("[model]\nradial_basis = 1\n").find("[model].radial_basis"),
             std::string::npos);
   EXPECT_NE(error_of("[model]\nradial_max = 0\n").find("[model].radial_max"), std::string::npos);
+  EXPECT_NE(
+      error_of("[data]\ntrain_file = \"a.xyz\"\ntrain_every = 0\n").find("[data].train_every"),
+      std::string::npos);
+  EXPECT_NE(error_of("[data]\ntrain_every = 2\n").find("[data].train_every needs train_file"),
+            std::string::npos);
   EXPECT_NE(error_of("[extra]\n").find("unknown table [extra]"), std::string::npos);
   EXPECT_NE(error_of("task = \"nbody\"\n").find("task"), std::string::npos);
   EXPECT_EQ(error_of("task = \"molecules\"\n"), "");
+}
+
+// train_every keeps frames 0, n, 2n, ... of the training file, and only of it.
+TEST(MoleculeConfig, TrainEveryThinsTheTrainingFileOnly) {
+  MoleculeDataConfig c;
+  const std::string dir = std::string(SE3T_SOURCE_DIR) + "/data/xtb/aspirin/";
+  c.train_file = dir + "train.extxyz.gz";
+  c.valid_file = dir + "valid.extxyz.gz";
+  const MoleculeSplits all = load_molecule_splits(c);
+  c.train_every = 4;
+  const MoleculeSplits thinned = load_molecule_splits(c);
+  ASSERT_EQ(all.train.size(), 1000u);
+  ASSERT_EQ(thinned.train.size(), 250u);
+  for (size_t i = 0; i < thinned.train.size(); ++i) {
+    EXPECT_EQ(thinned.train[i].energy, all.train[4 * i].energy) << i;
+    EXPECT_EQ(thinned.train[i].positions, all.train[4 * i].positions) << i;
+    EXPECT_EQ(thinned.train[i].name, all.train[4 * i].name) << i;
+  }
+  EXPECT_EQ(thinned.valid.size(), all.valid.size());
+  c.train_every = 3;  // 1000 = 3 * 333 + 1: frames 0 .. 999 step 3
+  EXPECT_EQ(load_molecule_splits(c).train.size(), 334u);
 }
 
 TEST(MoleculeConfig, TaskDispatch) {

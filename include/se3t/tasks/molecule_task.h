@@ -26,6 +26,7 @@ struct MoleculeDataConfig {
   uint64_t split_seed = 0;
   // ... or three files used as they are (when train_file is set, file and the sizes are unused).
   std::string train_file, valid_file, test_file;
+  int64_t train_every = 1;  // with train_file: every n-th training frame only (learning curves)
   std::string energy_key = "energy";  // the frame key of the target (QM9: a property name)
   bool fit_reference = true;          // per-element reference energies by least squares
   double cutoff = 0.0;                // <= 0: fully connected molecules; else radius graph (A)
