@@ -5,6 +5,8 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <type_traits>
+#include <vector>
 
 #include "batched_matmul_avx512.h"
 #include "se3t/util/check.h"
@@ -110,158 +112,13 @@ void backward_any(const double* a, const double* b, const double* g, double* da,
   backward_d(a, b, g, da, db, d, s, t);
 }
 
-Dims dims_of(const at::Tensor& a, const at::Tensor& b) {
-  return {a.size(0), a.size(1), a.size(2), b.size(2), a.size(1) * b.size(2)};
-}
-
-using torch::autograd::AutogradContext;
-using torch::autograd::variable_list;
+}  // namespace
 
 // ---- several products per edge, stacked: out[e] = [a_0[e] b_0[e] | a_1[e] b_1[e] | ...] ----
 // One output tensor written in place, so ConvSE3 needs no at::cat (a copy of the whole
 // stacked tensor into fresh memory, and another of its gradient in the backward). A single
-// product (batched_matmul) is the stack of one.
-struct Stack {
-  std::vector<Dims> dims;
-  std::vector<int64_t> offsets;  // of each product within an edge's row
-  int64_t width = 0;             // sum of n q
-  int64_t work = 0;              // multiply-adds per edge
-};
-
-Stack stack_of(at::TensorList ab) {
-  const size_t P = ab.size() / 2;
-  Stack st;
-  for (size_t i = 0; i < P; ++i) {
-    Dims d = dims_of(ab[i], ab[P + i]);
-    st.offsets.push_back(st.width);
-    st.width += d.n * d.q;
-    st.work += d.n * d.p * d.q;
-    st.dims.push_back(d);
-  }
-  for (Dims& d : st.dims) d.ld = st.width;
-  return st;
-}
-
-at::Tensor stacked_forward(at::TensorList ab, const Stack& st) {
-  const size_t P = ab.size() / 2;
-  const int64_t E = ab[0].size(0);
-  at::Tensor out = at::empty({E, st.width}, ab[0].options());
-  if (out.numel() == 0) return out;
-  for (size_t i = 0; i < P; ++i)  // empty sums
-    if (st.dims[i].p == 0) out.narrow(1, st.offsets[i], st.dims[i].n * st.dims[i].q).zero_();
-  AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "batched_matmul_stacked", [&] {
-    scalar_t* po = out.data_ptr<scalar_t>();
-    at::parallel_for(0, E, grain(st.work), [&](int64_t s, int64_t t) {
-      for (size_t i = 0; i < P; ++i) {
-        if (st.dims[i].p == 0) continue;
-        forward_any(ab[i].data_ptr<scalar_t>(), ab[P + i].data_ptr<scalar_t>(), po + st.offsets[i],
-                    st.dims[i], s, t);
-      }
-    });
-  });
-  return out;
-}
-
-class StackedMatmulFunction : public torch::autograd::Function<StackedMatmulFunction> {
- public:
-  // ab = [a_0 .. a_{P-1}, b_0 .. b_{P-1}]
-  static at::Tensor forward(AutogradContext* ctx, at::TensorList ab) {
-    std::vector<at::Tensor> c;
-    for (const at::Tensor& t : ab) c.push_back(t.contiguous());
-    ctx->save_for_backward(c);
-    return stacked_forward(c, stack_of(c));
-  }
-
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const variable_list s = ctx->get_saved_variables();
-    const size_t P = s.size() / 2;
-    const Stack st = stack_of(s);
-    const at::Tensor g = grads[0].contiguous();
-    variable_list out(2 * P);
-    if (at::GradMode::is_enabled()) {  // recorded: differentiable formulas
-      for (size_t i = 0; i < P; ++i) {
-        const Dims& d = st.dims[i];
-        const at::Tensor gi = g.narrow(1, st.offsets[i], d.n * d.q).reshape({d.E, d.n, d.q});
-        out[i] = at::bmm(gi, s[P + i].transpose(1, 2));
-        out[P + i] = at::bmm(s[i].transpose(1, 2), gi);
-      }
-      return out;
-    }
-    for (size_t i = 0; i < 2 * P; ++i) {
-      if (!ctx->needs_input_grad(i)) continue;
-      const Dims& d = st.dims[i % P];
-      out[i] = d.n == 0 || d.q == 0 ? at::zeros_like(s[i]) : at::empty_like(s[i]);  // empty sums
-    }
-    const int64_t E = s[0].size(0);
-    if (E == 0) return out;
-    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "batched_matmul_stacked_backward", [&] {
-      const scalar_t* pg = g.data_ptr<scalar_t>();
-      at::parallel_for(0, E, grain(st.work), [&](int64_t b, int64_t e) {
-        for (size_t i = 0; i < P; ++i) {
-          const Dims& d = st.dims[i];
-          if (d.n == 0 || d.q == 0) continue;
-          backward_any(s[i].data_ptr<scalar_t>(), s[P + i].data_ptr<scalar_t>(), pg + st.offsets[i],
-                       out[i].defined() ? out[i].data_ptr<scalar_t>() : nullptr,
-                       out[P + i].defined() ? out[P + i].data_ptr<scalar_t>() : nullptr, d, b, e);
-        }
-      });
-    });
-    return out;
-  }
-};
-
-void check_arguments(const at::Tensor& a, const at::Tensor& b) {
-  check_floating(a, "batched_matmul: a");
-  check_floating(b, "batched_matmul: b");
-  check_shape(a, {-1, -1, -1}, "batched_matmul: a [E, n, p]");
-  check_shape(b, {a.size(0), a.size(2), -1}, "batched_matmul: b [E, p, q]");
-  SE3T_CHECK(a.scalar_type() == b.scalar_type(),
-             "batched_matmul: a and b must share one dtype, got ", describe(a), " and ",
-             describe(b));
-}
-
-}  // namespace
-
-at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
-  check_arguments(a, b);
-  SE3T_CHECK(a.device().is_cpu() && b.device().is_cpu(),
-             "batched_matmul: the kernel runs on the CPU only, got ", a.device().str(), " and ",
-             b.device().str(), " tensors (use the reference path)");
-  const std::vector<at::Tensor> ab = {a, b};
-  return StackedMatmulFunction::apply(at::TensorList(ab)).view({a.size(0), a.size(1), b.size(2)});
-}
-
-at::Tensor batched_matmul_reference(const at::Tensor& a, const at::Tensor& b) {
-  check_arguments(a, b);
-  return at::bmm(a, b);
-}
-
-namespace {
-void check_stacked(at::TensorList a, at::TensorList b) {
-  SE3T_CHECK(!a.empty() && a.size() == b.size(),
-             "batched_matmul_stacked: needs as many b as a (at least one), got ", a.size(), " and ",
-             b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    check_arguments(a[i], b[i]);
-    SE3T_CHECK(a[i].size(0) == a[0].size(0) && a[i].scalar_type() == a[0].scalar_type(),
-               "batched_matmul_stacked: every product needs the same edges and dtype, got ",
-               describe(a[0]), " and ", describe(a[i]));
-  }
-}
-}  // namespace
-
-at::Tensor batched_matmul_stacked(at::TensorList a, at::TensorList b) {
-  check_stacked(a, b);
-  std::vector<at::Tensor> ab(a.begin(), a.end());
-  ab.insert(ab.end(), b.begin(), b.end());
-  for (const at::Tensor& t : ab) {
-    SE3T_CHECK(t.device().is_cpu(),
-               "batched_matmul_stacked: the kernel runs on the CPU only, got a ", t.device().str(),
-               " tensor (use the reference path)");
-  }
-  return StackedMatmulFunction::apply(at::TensorList(ab));
-}
-
+// product (batched_matmul) is the stack of one. The loops run per block of edges
+// (kernels/stacked_products.h), so the fused radial contraction can run them on its own blocks.
 namespace stacked {
 
 Layout layout_of(at::TensorList a, at::TensorList b) {
@@ -270,6 +127,7 @@ Layout layout_of(at::TensorList a, at::TensorList b) {
     const int64_t n = a[i].size(1), p = a[i].size(2), q = b[i].size(2);
     layout.products.push_back({n, p, q, layout.width});
     layout.width += n * q;
+    layout.work += n * p * q;
   }
   return layout;
 }
@@ -330,6 +188,129 @@ void backward_block(const Layout& layout, const double* const* a, const double* 
 }
 
 }  // namespace stacked
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Data pointers of tensors (null for an undefined one), for the block loops.
+template <typename T>
+std::vector<T*> pointers(at::TensorList ts) {
+  std::vector<T*> p;
+  for (const at::Tensor& t : ts)
+    p.push_back(t.defined() ? t.data_ptr<std::remove_const_t<T>>() : nullptr);
+  return p;
+}
+
+class StackedMatmulFunction : public torch::autograd::Function<StackedMatmulFunction> {
+ public:
+  // ab = [a_0 .. a_{P-1}, b_0 .. b_{P-1}]
+  static at::Tensor forward(AutogradContext* ctx, at::TensorList ab) {
+    std::vector<at::Tensor> c;
+    for (const at::Tensor& t : ab) c.push_back(t.contiguous());
+    ctx->save_for_backward(c);
+    const size_t P = c.size() / 2;
+    const at::TensorList all(c);
+    const stacked::Layout layout = stacked::layout_of(all.slice(0, P), all.slice(P));
+    const int64_t E = c[0].size(0);
+    at::Tensor out = at::empty({E, layout.width}, c[0].options());
+    if (out.numel() == 0) return out;
+    AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "batched_matmul_stacked", [&] {
+      const std::vector<const scalar_t*> p = pointers<const scalar_t>(all);
+      scalar_t* po = out.data_ptr<scalar_t>();
+      at::parallel_for(0, E, grain(layout.work), [&](int64_t s, int64_t t) {
+        stacked::forward_block(layout, p.data(), p.data() + P, po + s * layout.width, s, t - s);
+      });
+    });
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list s = ctx->get_saved_variables();
+    const size_t P = s.size() / 2;
+    const at::TensorList all(s);
+    const stacked::Layout layout = stacked::layout_of(all.slice(0, P), all.slice(P));
+    const int64_t E = s[0].size(0);
+    const at::Tensor g = grads[0].contiguous();
+    variable_list out(2 * P);
+    if (at::GradMode::is_enabled()) {  // recorded: differentiable formulas
+      for (size_t i = 0; i < P; ++i) {
+        const stacked::Product& pr = layout.products[i];
+        const at::Tensor gi = g.narrow(1, pr.offset, pr.n * pr.q).reshape({E, pr.n, pr.q});
+        out[i] = at::bmm(gi, s[P + i].transpose(1, 2));
+        out[P + i] = at::bmm(s[i].transpose(1, 2), gi);
+      }
+      return out;
+    }
+    for (size_t i = 0; i < 2 * P; ++i) {
+      if (ctx->needs_input_grad(i)) out[i] = at::empty_like(s[i]);  // empty sums: zeroed below
+    }
+    if (E == 0) return out;
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "batched_matmul_stacked_backward", [&] {
+      const std::vector<const scalar_t*> p = pointers<const scalar_t>(all);
+      const std::vector<scalar_t*> d = pointers<scalar_t>(out);
+      const scalar_t* pg = g.data_ptr<scalar_t>();
+      at::parallel_for(0, E, grain(layout.work), [&](int64_t b, int64_t e) {
+        stacked::backward_block(layout, p.data(), p.data() + P, pg + b * layout.width, d.data(),
+                                d.data() + P, b, e - b);
+      });
+    });
+    return out;
+  }
+};
+
+void check_arguments(const at::Tensor& a, const at::Tensor& b) {
+  check_floating(a, "batched_matmul: a");
+  check_floating(b, "batched_matmul: b");
+  check_shape(a, {-1, -1, -1}, "batched_matmul: a [E, n, p]");
+  check_shape(b, {a.size(0), a.size(2), -1}, "batched_matmul: b [E, p, q]");
+  SE3T_CHECK(a.scalar_type() == b.scalar_type(),
+             "batched_matmul: a and b must share one dtype, got ", describe(a), " and ",
+             describe(b));
+}
+
+}  // namespace
+
+at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
+  check_arguments(a, b);
+  SE3T_CHECK(a.device().is_cpu() && b.device().is_cpu(),
+             "batched_matmul: the kernel runs on the CPU only, got ", a.device().str(), " and ",
+             b.device().str(), " tensors (use the reference path)");
+  const std::vector<at::Tensor> ab = {a, b};
+  return StackedMatmulFunction::apply(at::TensorList(ab)).view({a.size(0), a.size(1), b.size(2)});
+}
+
+at::Tensor batched_matmul_reference(const at::Tensor& a, const at::Tensor& b) {
+  check_arguments(a, b);
+  return at::bmm(a, b);
+}
+
+namespace {
+void check_stacked(at::TensorList a, at::TensorList b) {
+  SE3T_CHECK(!a.empty() && a.size() == b.size(),
+             "batched_matmul_stacked: needs as many b as a (at least one), got ", a.size(), " and ",
+             b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    check_arguments(a[i], b[i]);
+    SE3T_CHECK(a[i].size(0) == a[0].size(0) && a[i].scalar_type() == a[0].scalar_type(),
+               "batched_matmul_stacked: every product needs the same edges and dtype, got ",
+               describe(a[0]), " and ", describe(a[i]));
+  }
+}
+}  // namespace
+
+at::Tensor batched_matmul_stacked(at::TensorList a, at::TensorList b) {
+  check_stacked(a, b);
+  std::vector<at::Tensor> ab(a.begin(), a.end());
+  ab.insert(ab.end(), b.begin(), b.end());
+  for (const at::Tensor& t : ab) {
+    SE3T_CHECK(t.device().is_cpu(),
+               "batched_matmul_stacked: the kernel runs on the CPU only, got a ", t.device().str(),
+               " tensor (use the reference path)");
+  }
+  return StackedMatmulFunction::apply(at::TensorList(ab));
+}
 
 at::Tensor batched_matmul_stacked_reference(at::TensorList a, at::TensorList b) {
   check_stacked(a, b);

@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -756,6 +757,21 @@ void check_arguments(const at::Tensor& hidden, const at::Tensor& stacked, const 
   }
 }
 
+// The fused kernels run on the CPU only.
+void check_on_cpu(std::initializer_list<const at::Tensor*> tensors) {
+  for (const at::Tensor* t : tensors) {
+    SE3T_CHECK(t->device().is_cpu(),
+               "radial_contraction: the fused kernel runs on the CPU only, got a ",
+               t->device().str(), " tensor (use the reference path)");
+  }
+}
+
+// bfloat16 products where asked for, the inputs are float32 and the CPU has AVX512-BF16.
+bool use_bf16(RadialArithmetic arithmetic, const at::Tensor& hidden) {
+  return arithmetic == RadialArithmetic::kBFloat16 && hidden.scalar_type() == at::kFloat &&
+         bf16::supported();
+}
+
 }  // namespace
 
 bool bf16_radial_supported() {
@@ -766,13 +782,8 @@ at::Tensor radial_contraction(const at::Tensor& hidden, const at::Tensor& stacke
                               const at::Tensor& weight, const at::Tensor& bias, int64_t c_out,
                               RadialArithmetic arithmetic) {
   check_arguments(hidden, stacked, weight, bias, c_out);
-  for (const at::Tensor* t : {&hidden, &stacked, &weight, &bias}) {
-    SE3T_CHECK(t->device().is_cpu(),
-               "radial_contraction: the fused kernel runs on the CPU only, got a ",
-               t->device().str(), " tensor (use the reference path)");
-  }
-  const bool bf16 = arithmetic == RadialArithmetic::kBFloat16 &&
-                    hidden.scalar_type() == at::kFloat && bf16::supported();
+  check_on_cpu({&hidden, &stacked, &weight, &bias});
+  const bool bf16 = use_bf16(arithmetic, hidden);
   return RadialContractionFunction::apply(hidden, stacked, weight, bias, c_out, bf16);
 }
 
@@ -799,21 +810,16 @@ at::Tensor radial_contraction(const at::Tensor& hidden, at::TensorList sources,
     for (const at::Tensor* t : {&sources[i], &bases[i]}) {
       SE3T_CHECK(t->scalar_type() == hidden.scalar_type(), where,
                  "all inputs must share one dtype, got ", describe(hidden), " and ", describe(*t));
-      SE3T_CHECK(t->device().is_cpu(), where, "the fused kernel runs on the CPU only, got a ",
-                 t->device().str(), " tensor (use the reference path)");
     }
+    check_on_cpu({&sources[i], &bases[i]});
     width += sources[i].size(1) * bases[i].size(2);
   }
   // X's shape [E, K, M] for the common checks, without X: one value expanded to it.
   const at::Tensor shape =
       at::zeros({1, 1, 1}, hidden.options()).expand({hidden.size(0), width / M, M});
   check_arguments(hidden, shape, weight, bias, c_out);
-  for (const at::Tensor* t : {&hidden, &weight, &bias}) {
-    SE3T_CHECK(t->device().is_cpu(), where, "the fused kernel runs on the CPU only, got a ",
-               t->device().str(), " tensor (use the reference path)");
-  }
-  const bool bf16 = arithmetic == RadialArithmetic::kBFloat16 &&
-                    hidden.scalar_type() == at::kFloat && bf16::supported();
+  check_on_cpu({&hidden, &weight, &bias});
+  const bool bf16 = use_bf16(arithmetic, hidden);
   std::vector<at::Tensor> ab(sources.begin(), sources.end());
   ab.insert(ab.end(), bases.begin(), bases.end());
   return RadialContractionOfProductsFunction::apply(hidden, weight, bias, at::TensorList(ab), c_out,

@@ -2,7 +2,7 @@
 // the basis products into its own blocks (the radial contraction taking sources and bases,
 // kernels/radial_contraction.h): it computes a block's stacked rows into a buffer it keeps in
 // cache, uses them, and sends their gradient back to a and b, so the stacked tensor never exists
-// for all edges. Private to src/kernels. Same arithmetic as batched_matmul_stacked, so the
+// for all edges. Private to src/kernels. batched_matmul_stacked runs the same loops, so the
 // fused and the two-step results are equal bit for bit.
 #pragma once
 #include <ATen/core/Tensor.h>
@@ -18,7 +18,8 @@ struct Product {
 };
 struct Layout {
   std::vector<Product> products;
-  int64_t width = 0;
+  int64_t width = 0;  // sum of n q
+  int64_t work = 0;   // multiply-adds per edge
 };
 Layout layout_of(at::TensorList a, at::TensorList b);
 
