@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "simd.h"
 
@@ -21,6 +22,42 @@ namespace se3t::kernels::packed {
 template <typename T>
 constexpr int64_t kPanel = 2 * (64 / sizeof(T));  // two 64-byte vectors
 constexpr int64_t kRows = 6;
+
+// Calls tile(r0, std::integral_constant<int, Rows>) over rows [0, n) in tiles of kRows rows.
+// A tile of Rows rows keeps 2 Rows sums in flight; below 4 rows (8 sums) the multiply-add
+// latency, not the pipes, sets the pace, so a remainder of 1-3 rows is merged with the tile
+// before it and the two split in halves of 4-5 rows (e.g. H = 32: 6+6+6+6+4+4, not 6x5+2).
+template <typename F>
+SE3T_INLINE void for_row_tiles(int64_t n, F&& tile) {
+  const auto with_rows = [&](int64_t r0, int64_t rows) SE3T_INLINE_LAMBDA {
+    switch (rows) {
+      case 1:
+        return tile(r0, std::integral_constant<int, 1>{});
+      case 2:
+        return tile(r0, std::integral_constant<int, 2>{});
+      case 3:
+        return tile(r0, std::integral_constant<int, 3>{});
+      case 4:
+        return tile(r0, std::integral_constant<int, 4>{});
+      case 5:
+        return tile(r0, std::integral_constant<int, 5>{});
+      default:
+        return tile(r0, std::integral_constant<int, int(kRows)>{});
+    }
+  };
+  const int64_t rem = n % kRows;
+  const bool merge = rem > 0 && rem < 4 && n > kRows;
+  const int64_t full = n / kRows - (merge ? 1 : 0);
+  int64_t r0 = 0;
+  for (int64_t t = 0; t < full; ++t, r0 += kRows) with_rows(r0, kRows);
+  if (merge) {
+    const int64_t first = (kRows + rem + 1) / 2;
+    with_rows(r0, first);
+    with_rows(r0 + first, kRows + rem - first);
+  } else if (rem > 0) {
+    with_rows(r0, rem);
+  }
+}
 
 template <typename T>
 int64_t padded_columns(int64_t N) {
@@ -77,28 +114,9 @@ SE3T_INLINE void radial_block(const T* h, const T* Wp, const T* bp, int64_t nb, 
     const T* Wpp = Wp + p * H * P;
     const T* bpp = bp + p * P;
     T* Rp = R + p * P;
-    int64_t r0 = 0;
-    for (; r0 + kRows <= nb; r0 += kRows)
-      radial_tile<T, kRows>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
-    switch (nb - r0) {
-      case 1:
-        radial_tile<T, 1>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 2:
-        radial_tile<T, 2>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 3:
-        radial_tile<T, 3>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 4:
-        radial_tile<T, 4>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 5:
-        radial_tile<T, 5>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
-        break;
-      default:
-        break;
-    }
+    for_row_tiles(nb, [&](int64_t r0, auto rows) SE3T_INLINE_LAMBDA {
+      radial_tile<T, decltype(rows)::value>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+    });
   }
 }
 
@@ -138,90 +156,80 @@ SE3T_INLINE void weight_grad_block(const T* h, const T* dR, int64_t nb, int64_t 
   for (int64_t p = 0; p < Np / P; ++p) {
     const T* dRp = dR + p * P;
     T* dWpp = dWp + p * H * P;
-    int64_t k0 = 0;
-    for (; k0 + kRows <= H; k0 += kRows)
-      weight_grad_tile<T, kRows>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
-    switch (H - k0) {
-      case 1:
-        weight_grad_tile<T, 1>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
-        break;
-      case 2:
-        weight_grad_tile<T, 2>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
-        break;
-      case 3:
-        weight_grad_tile<T, 3>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
-        break;
-      case 4:
-        weight_grad_tile<T, 4>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
-        break;
-      case 5:
-        weight_grad_tile<T, 5>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
-        break;
-      default:
-        break;
-    }
+    for_row_tiles(H, [&](int64_t k0, auto rows) SE3T_INLINE_LAMBDA {
+      weight_grad_tile<T, decltype(rows)::value>(h + k0, H, dRp, ldr, nb, dWpp + k0 * P);
+    });
   }
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t j = 0; j < Np; ++j) db[j] += dR[i * ldr + j];
 }
 
 // The gradient of the radial MLP's last hidden layer for one block, dh [nb, H] = dR [nb, N]
-// W [N, H], on the same packed panels: a BLAS call would pack all of W per block. A register
-// tile holds 4 edges x RK hidden units, each a vector of partial sums over a panel's columns,
-// while the panels stream past; chunks of kChunk panels keep W's and dR's share in L2.
-// sums [ceil(nb / 4) 4, H, L] holds the partial sums between chunks; dR must have a multiple
-// of 4 rows (rows past nb are computed and never read).
-constexpr int64_t kChunk = 32;
+// W [N, H]: the radial tile's loop with the roles of H and N exchanged. W is packed once per
+// call into panels of kPanel hidden units, Wh[q][n][j] = W[n, q kPanel + j] (zero beyond H),
+// and a register tile of kRows edges x kPanel hidden units runs down the columns of dR, one
+// broadcast of dR and one panel row of W per 2 kRows multiply-adds, as the forward's does.
+// Chunks of kChunk columns keep W's share in L2 (qm9's degree 3 has 2 MB of W); the tile's sums
+// wait in sums [nb, panels, kPanel] between chunks.
+constexpr int64_t kChunk = 1024;
 
-template <typename T, int RK>
-SE3T_INLINE void hidden_grad_tile(const T* dR, int64_t ldr, const T* Wp, int64_t H, int64_t panels,
-                                  T* sums) {
-  constexpr int L = 64 / sizeof(T), RI = 4;
-  using V = typename simd::Vec<T, L>::type;
-  V a[RI][RK];
-  for (int r = 0; r < RI; ++r)
-    for (int k = 0; k < RK; ++k) a[r][k] = *reinterpret_cast<const V*>(sums + (r * H + k) * L);
-  for (int64_t p = 0; p < panels; ++p) {
-    V d0[RI], d1[RI];
-    for (int r = 0; r < RI; ++r) {
-      d0[r] = *reinterpret_cast<const V*>(dR + r * ldr + p * 2 * L);
-      d1[r] = *reinterpret_cast<const V*>(dR + r * ldr + p * 2 * L + L);
-    }
-    for (int k = 0; k < RK; ++k) {
-      const V w0 = *reinterpret_cast<const V*>(Wp + (p * H + k) * 2 * L);
-      const V w1 = *reinterpret_cast<const V*>(Wp + (p * H + k) * 2 * L + L);
-      for (int r = 0; r < RI; ++r) a[r][k] += d0[r] * w0 + d1[r] * w1;
-    }
-  }
-  for (int r = 0; r < RI; ++r)
-    for (int k = 0; k < RK; ++k) *reinterpret_cast<V*>(sums + (r * H + k) * L) = a[r][k];
+template <typename T>
+int64_t hidden_panels(int64_t H) {
+  return (H + kPanel<T> - 1) / kPanel<T>;
 }
 
 template <typename T>
-SE3T_INLINE void hidden_grad_block(const T* dR, const T* Wp, int64_t nb, int64_t H, int64_t Np,
+void pack_hidden(const T* W, int64_t N, int64_t H, T* Wh) {
+  const int64_t P = kPanel<T>, Q = hidden_panels<T>(H);
+  for (int64_t q = 0; q < Q; ++q)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t j = 0; j < P; ++j)
+        Wh[(q * N + n) * P + j] = q * P + j < H ? W[n * H + q * P + j] : T(0);
+}
+
+template <typename T, int Rows>
+SE3T_INLINE void hidden_grad_tile(const T* dR, int64_t ldr, const T* Wh, int64_t n0, int64_t n1,
+                                  T* sums, int64_t lds) {
+  constexpr int L = 64 / sizeof(T);
+  using V = typename simd::Vec<T, L>::type;
+  V acc0[Rows], acc1[Rows];
+  for (int r = 0; r < Rows; ++r) {
+    acc0[r] = *reinterpret_cast<const V*>(sums + r * lds);
+    acc1[r] = *reinterpret_cast<const V*>(sums + r * lds + L);
+  }
+  for (int64_t n = n0; n < n1; ++n) {
+    const V w0 = *reinterpret_cast<const V*>(Wh + n * 2 * L);
+    const V w1 = *reinterpret_cast<const V*>(Wh + n * 2 * L + L);
+    for (int r = 0; r < Rows; ++r) {
+      const T d = dR[r * ldr + n];
+      acc0[r] += d * w0;
+      acc1[r] += d * w1;
+    }
+  }
+  for (int r = 0; r < Rows; ++r) {
+    *reinterpret_cast<V*>(sums + r * lds) = acc0[r];
+    *reinterpret_cast<V*>(sums + r * lds + L) = acc1[r];
+  }
+}
+
+// sums: scratch of nb hidden_panels(H) kPanel values.
+template <typename T>
+SE3T_INLINE void hidden_grad_block(const T* dR, const T* Wh, int64_t nb, int64_t H, int64_t N,
                                    int64_t ldr, T* sums, T* dh) {
-  constexpr int64_t P = kPanel<T>, L = 64 / sizeof(T);
-  const int64_t rows = (nb + 3) / 4 * 4, panels = Np / P;
-  std::fill(sums, sums + rows * H * L, T(0));
-  for (int64_t c = 0; c < panels; c += kChunk) {
-    const int64_t nc = std::min(kChunk, panels - c);
-    for (int64_t i0 = 0; i0 < rows; i0 += 4) {
-      const T* dRc = dR + i0 * ldr + c * P;
-      const T* Wc = Wp + c * H * P;
-      T* S = sums + i0 * H * L;
-      int64_t k0 = 0;
-      for (; k0 + 4 <= H; k0 += 4) hidden_grad_tile<T, 4>(dRc, ldr, Wc + k0 * P, H, nc, S + k0 * L);
-      for (; k0 + 2 <= H; k0 += 2) hidden_grad_tile<T, 2>(dRc, ldr, Wc + k0 * P, H, nc, S + k0 * L);
-      for (; k0 < H; ++k0) hidden_grad_tile<T, 1>(dRc, ldr, Wc + k0 * P, H, nc, S + k0 * L);
+  constexpr int64_t P = kPanel<T>;
+  const int64_t Q = hidden_panels<T>(H), lds = Q * P;
+  std::fill(sums, sums + nb * lds, T(0));
+  for (int64_t c = 0; c < N; c += kChunk) {
+    const int64_t c1 = std::min(N, c + kChunk);
+    for (int64_t q = 0; q < Q; ++q) {
+      for_row_tiles(nb, [&](int64_t r0, auto rows) SE3T_INLINE_LAMBDA {
+        hidden_grad_tile<T, decltype(rows)::value>(dR + r0 * ldr, ldr, Wh + q * N * P, c, c1,
+                                                   sums + r0 * lds + q * P, lds);
+      });
     }
   }
   for (int64_t i = 0; i < nb; ++i)
-    for (int64_t k = 0; k < H; ++k) {
-      const T* v = sums + (i * H + k) * L;
-      T s = 0;
-      for (int64_t j = 0; j < L; ++j) s += v[j];
-      dh[i * H + k] = s;
-    }
+    for (int64_t k = 0; k < H; ++k) dh[i * H + k] = sums[i * lds + k];
 }
 
 }  // namespace se3t::kernels::packed

@@ -43,7 +43,7 @@ float widen(uint16_t x) {
 namespace {
 constexpr int64_t kPanel = 32;  // float columns per panel, as packed::kPanel<float>
 constexpr int64_t kRows = 6;    // edges (forward) or hidden units (weight gradient) per tile
-constexpr int64_t kChunk = 32;  // panels per pass of the hidden gradient, as packed::kChunk
+constexpr int64_t kChunk = 32;  // panels per pass of the hidden gradient (1,024 columns)
 
 uint32_t pair(uint16_t lo, uint16_t hi) {
   return uint32_t(lo) | uint32_t(hi) << 16;

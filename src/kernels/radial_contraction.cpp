@@ -26,7 +26,9 @@ namespace se3t::kernels {
 namespace {
 
 using packed::hidden_grad_block;
+using packed::hidden_panels;
 using packed::kPanel;
+using packed::pack_hidden;
 using packed::pack_weights;
 using packed::padded_columns;
 using packed::radial_block;
@@ -69,27 +71,46 @@ SE3T_INLINE void transpose(const T* A, T* At, int64_t rows, int64_t cols) {
     for (int64_t c = 0; c < cols; ++c) At[c * rows + r] = A[r * cols + c];
 }
 
-// Forward, R_e [K, C_out]: out_e[o, m] = sum_c R_e[c, o] X_e[c, m] for o in [o0, o0 + L).
-template <typename T, int L, int M>
+// Forward, R_e [K, C_out]: out_e[o, m] = sum_c R_e[c, o] X_e[c, m] for o in [o0, o0 + G L). G
+// vectors of outputs share each broadcast of X. Each sum waits a multiply-add latency (4 cycles)
+// per term and two pipes need 8 in flight, so with fewer than 8 sums the rows c run in U
+// interleaved sets, added at the end.
+template <typename T, int L, int M, int G>
 SE3T_INLINE void forward_lanes(const T* R, const T* X, T* out, int64_t K, int64_t C, int64_t o0) {
   using V = typename simd::Vec<T, L>::type;
-  V acc[M];
-  for (int m = 0; m < M; ++m) acc[m] = V{};
-  for (int64_t c = 0; c < K; ++c) {
-    const V r = *reinterpret_cast<const V*>(R + c * C + o0);
-    for (int m = 0; m < M; ++m) acc[m] += X[c * M + m] * r;
-  }
-  for (int m = 0; m < M; ++m)
-    for (int j = 0; j < L; ++j) out[(o0 + j) * M + m] = acc[m][j];
+  constexpr int U = G * M >= 7 ? 1 : G * M >= 3 ? 2 : 4;
+  V acc[U][G][M];
+  for (int u = 0; u < U; ++u)
+    for (int g = 0; g < G; ++g)
+      for (int m = 0; m < M; ++m) acc[u][g][m] = V{};
+  const auto row = [&](int64_t c, int u) SE3T_INLINE_LAMBDA {
+    V r[G];
+    for (int g = 0; g < G; ++g) r[g] = *reinterpret_cast<const V*>(R + c * C + o0 + g * L);
+    for (int m = 0; m < M; ++m) {
+      const T x = X[c * M + m];
+      for (int g = 0; g < G; ++g) acc[u][g][m] += x * r[g];
+    }
+  };
+  int64_t c = 0;
+  for (; c + U <= K; c += U)
+    for (int u = 0; u < U; ++u) row(c + u, u);
+  for (; c < K; ++c) row(c, 0);
+  for (int u = 1; u < U; ++u)
+    for (int g = 0; g < G; ++g)
+      for (int m = 0; m < M; ++m) acc[0][g][m] += acc[u][g][m];
+  for (int g = 0; g < G; ++g)
+    for (int m = 0; m < M; ++m)
+      for (int j = 0; j < L; ++j) out[(o0 + g * L + j) * M + m] = acc[0][g][m][j];
 }
 
 template <typename T, int M>
 SE3T_INLINE void edge_forward_fixed(const T* R, const T* X, T* out, int64_t K, int64_t C) {
   constexpr int L = 64 / sizeof(T);
   int64_t o0 = 0;
-  for (; o0 + L <= C; o0 += L) forward_lanes<T, L, M>(R, X, out, K, C, o0);
-  for (; o0 + L / 2 <= C; o0 += L / 2) forward_lanes<T, L / 2, M>(R, X, out, K, C, o0);
-  for (; o0 + L / 4 <= C; o0 += L / 4) forward_lanes<T, L / 4, M>(R, X, out, K, C, o0);
+  for (; o0 + 2 * L <= C; o0 += 2 * L) forward_lanes<T, L, M, 2>(R, X, out, K, C, o0);
+  for (; o0 + L <= C; o0 += L) forward_lanes<T, L, M, 1>(R, X, out, K, C, o0);
+  for (; o0 + L / 2 <= C; o0 += L / 2) forward_lanes<T, L / 2, M, 1>(R, X, out, K, C, o0);
+  for (; o0 + L / 4 <= C; o0 += L / 4) forward_lanes<T, L / 4, M, 1>(R, X, out, K, C, o0);
   for (; o0 < C; ++o0) {
     for (int m = 0; m < M; ++m) {
       T s = 0;
@@ -270,21 +291,21 @@ void weight_grad_block_any(const double* h, const double* dR, int64_t nb, int64_
                            int64_t ldr, double* dWp, double* db) {
   weight_grad_block_d(h, dR, nb, H, Np, ldr, dWp, db);
 }
-SE3T_CLONES void hidden_grad_block_f(const float* dR, const float* Wp, int64_t nb, int64_t H,
-                                     int64_t Np, int64_t ldr, float* sums, float* dh) {
-  hidden_grad_block(dR, Wp, nb, H, Np, ldr, sums, dh);
+SE3T_CLONES void hidden_grad_block_f(const float* dR, const float* Wh, int64_t nb, int64_t H,
+                                     int64_t N, int64_t ldr, float* sums, float* dh) {
+  hidden_grad_block(dR, Wh, nb, H, N, ldr, sums, dh);
 }
-SE3T_CLONES void hidden_grad_block_d(const double* dR, const double* Wp, int64_t nb, int64_t H,
-                                     int64_t Np, int64_t ldr, double* sums, double* dh) {
-  hidden_grad_block(dR, Wp, nb, H, Np, ldr, sums, dh);
+SE3T_CLONES void hidden_grad_block_d(const double* dR, const double* Wh, int64_t nb, int64_t H,
+                                     int64_t N, int64_t ldr, double* sums, double* dh) {
+  hidden_grad_block(dR, Wh, nb, H, N, ldr, sums, dh);
 }
-void hidden_grad_block_any(const float* dR, const float* Wp, int64_t nb, int64_t H, int64_t Np,
+void hidden_grad_block_any(const float* dR, const float* Wh, int64_t nb, int64_t H, int64_t N,
                            int64_t ldr, float* sums, float* dh) {
-  hidden_grad_block_f(dR, Wp, nb, H, Np, ldr, sums, dh);
+  hidden_grad_block_f(dR, Wh, nb, H, N, ldr, sums, dh);
 }
-void hidden_grad_block_any(const double* dR, const double* Wp, int64_t nb, int64_t H, int64_t Np,
+void hidden_grad_block_any(const double* dR, const double* Wh, int64_t nb, int64_t H, int64_t N,
                            int64_t ldr, double* sums, double* dh) {
-  hidden_grad_block_d(dR, Wp, nb, H, Np, ldr, sums, dh);
+  hidden_grad_block_d(dR, Wh, nb, H, N, ldr, sums, dh);
 }
 void edge_forward_any(const float* R, const float* X, float* out, float* acc, int64_t K, int64_t C,
                       int64_t M) {
@@ -390,6 +411,10 @@ void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const 
   if constexpr (std::is_same_v<T, float>) {
     if (bf16 && (want_dX || dh)) wb = bf16::pack(Wp.data(), Np, d.H);
   }
+  // W again for the hidden gradient, in panels of hidden units (packed_linear.h).
+  const int64_t Q = hidden_panels<T>(d.H);
+  std::vector<T> Wh(size_t(dh && !wb ? d.N * Q * kPanel<T> : 0));
+  if (!Wh.empty()) pack_hidden(W, d.N, d.H, Wh.data());
   const int64_t B4 = (B + 3) / 4 * 4, L = 64 / sizeof(T);
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
     // R and dR: every value read is written first, except dR's padding columns, which the
@@ -399,8 +424,10 @@ void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const 
         dXb(src.fused() && want_dX ? B * d.K * d.M : 0);
     for (int64_t i = 0; i < B4; ++i)
       std::fill(dR.data() + i * ldr + d.N, dR.data() + (i + 1) * ldr, T(0));
-    std::vector<T> sums(size_t(dh ? B4 * d.H * L : 0)), Xt(size_t(d.M * d.K)),
-        dXt(size_t(want_dX ? d.M * d.K : 0));
+    std::vector<T> sums(size_t(!dh  ? 0
+                               : wb ? B4 * d.H * L
+                                    : B * Q * kPanel<T>)),
+        Xt(size_t(d.M * d.K)), dXt(size_t(want_dX ? d.M * d.K : 0));
     std::optional<bf16::BlockScratch> s;
     if (bf16) s.emplace(B, d.H, ldr, /*gradients=*/true);
     for (int64_t t = t_begin; t < t_end; ++t) {
@@ -432,7 +459,8 @@ void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const 
           }
         }
         if (dh)
-          hidden_grad_block_any(dR.data(), Wp.data(), nb, d.H, Np, ldr, sums.data(), dh + e0 * d.H);
+          hidden_grad_block_any(dR.data(), Wh.data(), nb, d.H, d.N, ldr, sums.data(),
+                                dh + e0 * d.H);
         if (need_params) weight_grad_block_any(h + e0 * d.H, dR.data(), nb, d.H, Np, ldr, dWp, db);
       }
     }

@@ -13,6 +13,9 @@
 #define SE3T_CLONES
 #endif
 #define SE3T_INLINE inline __attribute__((always_inline))
+// The same for a lambda's call operator (written after its parameter list): a lambda is a
+// function of its own, compiled for the baseline unless inlined into its caller's clone.
+#define SE3T_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace se3t::kernels::simd {
 

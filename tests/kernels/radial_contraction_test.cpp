@@ -63,12 +63,14 @@ std::vector<at::Tensor> run(Op op, const Inputs& in, int64_t c_out) {
 // Sizes cover E = 0, single edges, scalars (M = 1), degree 3 (M = 7), one output channel,
 // more edges than one block holds (so several blocks and tasks run), M = 9 (the loops without
 // register blocking), odd C_out and K (every vector-width tail of the blocked loops), and
-// E mod 6 = 0 .. 5 with C_out K not a multiple of 32 (the radial layer's 6-edge tiles and its
-// zero-padded panels).
+// E mod 6 = 0 .. 5 with C_out K not a multiple of 32 (the radial layer's 6-edge tiles, the
+// remainders merged into two tiles, and its zero-padded panels), H = 40 (hidden units in one
+// and a part panel) and C_out K > 1,024 (the hidden gradient's column chunks).
 const std::vector<Problem> kProblems = {{0, 4, 3, 5, 3},     {1, 1, 1, 1, 1},    {7, 8, 2, 9, 7},
                                         {33, 32, 4, 24, 5},  {300, 6, 1, 3, 1},  {97, 16, 8, 40, 7},
                                         {5, 32, 32, 512, 7}, {13, 8, 21, 37, 9}, {11, 4, 29, 31, 3},
-                                        {9, 5, 23, 29, 5},   {16, 3, 5, 7, 3},   {8, 2, 3, 11, 1}};
+                                        {9, 5, 23, 29, 5},   {16, 3, 5, 7, 3},   {8, 2, 3, 11, 1},
+                                        {10, 40, 3, 7, 5}};
 
 void expect_match(const std::vector<at::Tensor>& fused, const std::vector<at::Tensor>& ref,
                   double tol, const std::string& what) {
