@@ -23,10 +23,24 @@ template <typename T>
 constexpr int64_t kPanel = 2 * (64 / sizeof(T));  // two 64-byte vectors
 constexpr int64_t kRows = 6;
 
-// Calls tile(r0, std::integral_constant<int, Rows>) over rows [0, n) in tiles of kRows rows.
-// A tile of Rows rows keeps 2 Rows sums in flight; below 4 rows (8 sums) the multiply-add
-// latency, not the pipes, sets the pace, so a remainder of 1-3 rows is merged with the tile
-// before it and the two split in halves of 4-5 rows (e.g. H = 32: 6+6+6+6+4+4, not 6x5+2).
+// The row tiles of n rows: `full` tiles of kRows rows, then one of `first` rows and one of
+// `second` rows (0: none). A tile of Rows rows keeps 2 Rows sums in flight; below 4 rows (8
+// sums) the multiply-add latency, not the pipes, sets the pace, so a remainder of 1-3 rows is
+// merged with the tile before it and the two split in halves of 4-5 rows (H = 32: 6 x 4 + 4 +
+// 4, not 6 x 5 + 2).
+struct RowTiles {
+  int64_t full, first, second;
+};
+inline RowTiles row_tiles(int64_t n) {
+  const int64_t rem = n % kRows;
+  if (rem > 0 && rem < 4 && n > kRows) {
+    const int64_t first = (kRows + rem + 1) / 2;
+    return {n / kRows - 1, first, kRows + rem - first};
+  }
+  return {n / kRows, rem, 0};
+}
+
+// Calls tile(r0, std::integral_constant<int, Rows>) over the row tiles of n rows.
 template <typename F>
 SE3T_INLINE void for_row_tiles(int64_t n, F&& tile) {
   const auto with_rows = [&](int64_t r0, int64_t rows) SE3T_INLINE_LAMBDA {
@@ -41,22 +55,17 @@ SE3T_INLINE void for_row_tiles(int64_t n, F&& tile) {
         return tile(r0, std::integral_constant<int, 4>{});
       case 5:
         return tile(r0, std::integral_constant<int, 5>{});
-      default:
+      case kRows:
         return tile(r0, std::integral_constant<int, int(kRows)>{});
+      default:
+        return;
     }
   };
-  const int64_t rem = n % kRows;
-  const bool merge = rem > 0 && rem < 4 && n > kRows;
-  const int64_t full = n / kRows - (merge ? 1 : 0);
+  const RowTiles t = row_tiles(n);
   int64_t r0 = 0;
-  for (int64_t t = 0; t < full; ++t, r0 += kRows) with_rows(r0, kRows);
-  if (merge) {
-    const int64_t first = (kRows + rem + 1) / 2;
-    with_rows(r0, first);
-    with_rows(r0 + first, kRows + rem - first);
-  } else if (rem > 0) {
-    with_rows(r0, rem);
-  }
+  for (int64_t i = 0; i < t.full; ++i, r0 += kRows) with_rows(r0, kRows);
+  if (t.first) with_rows(r0, t.first);
+  if (t.second) with_rows(r0 + t.first, t.second);
 }
 
 template <typename T>

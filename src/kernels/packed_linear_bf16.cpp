@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "packed_linear.h"
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define SE3T_HAS_BF16_KERNELS 1
@@ -41,9 +43,13 @@ float widen(uint16_t x) {
 }
 
 namespace {
-constexpr int64_t kPanel = 32;  // float columns per panel, as packed::kPanel<float>
-constexpr int64_t kRows = 6;    // edges (forward) or hidden units (weight gradient) per tile
-constexpr int64_t kChunk = 32;  // panels per pass of the hidden gradient (1,024 columns)
+constexpr int64_t kPanel = 32;   // float columns per panel, as packed::kPanel<float>
+using packed::kRows;             // edges (forward, hidden gradient) or hidden units per tile
+constexpr int64_t kChunk = 512;  // pairs of columns per pass of the hidden gradient
+
+int64_t hidden_panels(int64_t H) {
+  return (H + kPanel - 1) / kPanel;
+}
 
 uint32_t pair(uint16_t lo, uint16_t hi) {
   return uint32_t(lo) | uint32_t(hi) << 16;
@@ -55,15 +61,16 @@ PackedWeights pack(const float* Wp, int64_t Np, int64_t H) {
   w.H = H;
   w.H2 = (H + 1) / 2;
   w.Np = Np;
-  const int64_t panels = Np / kPanel;
+  const int64_t panels = Np / kPanel, pairs = Np / 2;
   w.forward.assign(size_t(panels * w.H2 * kPanel * 2), 0);  // the odd unit's partner stays 0
-  w.rows.resize(size_t(panels * H * kPanel));
+  w.hidden.assign(size_t(hidden_panels(H) * pairs * kPanel * 2), 0);  // units past H stay 0
   for (int64_t p = 0; p < panels; ++p)
     for (int64_t k = 0; k < H; ++k)
       for (int64_t j = 0; j < kPanel; ++j) {
         const uint16_t v = round(Wp[(p * H + k) * kPanel + j]);
-        w.rows[size_t((p * H + k) * kPanel + j)] = v;
+        const int64_t n = p * kPanel + j, q = k / kPanel;
         w.forward[size_t(((p * w.H2 + k / 2) * kPanel + j) * 2 + k % 2)] = v;
+        w.hidden[size_t(((q * pairs + n / 2) * kPanel + k % kPanel) * 2 + n % 2)] = v;
       }
   return w;
 }
@@ -112,25 +119,31 @@ SE3T_BF16_INLINE void radial_tile(const uint32_t* hp, int64_t H2, const uint16_t
   }
 }
 
-// dh partial sums of 4 edges x RK hidden units over a chunk of panels: lanes hold pairs of
-// columns, summed at the end.
-template <int RK>
-SE3T_BF16_INLINE void hidden_grad_tile(const uint16_t* dRb, int64_t ldr, const uint16_t* Wr,
-                                       int64_t H, int64_t panels, float* sums) {
-  constexpr int RI = 4;
-  __m512 a[RI][RK];
-  for (int r = 0; r < RI; ++r)
-    for (int k = 0; k < RK; ++k) a[r][k] = _mm512_loadu_ps(sums + (r * H + k) * 16);
-  for (int64_t p = 0; p < panels; ++p) {
-    __m512bh d[RI];
-    for (int r = 0; r < RI; ++r) d[r] = load_bh(dRb + r * ldr + p * kPanel);
-    for (int k = 0; k < RK; ++k) {
-      const __m512bh w = load_bh(Wr + (p * H + k) * kPanel);
-      for (int r = 0; r < RI; ++r) a[r][k] = _mm512_dpbf16_ps(a[r][k], d[r], w);
+// dh of Rows edges x 32 hidden units over the pairs of columns [i0, i1): each lane sums
+// (W[2i][k], W[2i+1][k]) . (dR[r][2i], dR[r][2i+1]), as the forward's tile with the roles of
+// the hidden units and the columns exchanged.
+template <int Rows>
+SE3T_BF16_INLINE void hidden_grad_tile(const uint16_t* dRb, int64_t ldr, const uint16_t* Wh,
+                                       int64_t i0, int64_t i1, float* sums, int64_t lds) {
+  __m512 a0[Rows], a1[Rows];
+  for (int r = 0; r < Rows; ++r) {
+    a0[r] = _mm512_loadu_ps(sums + r * lds);
+    a1[r] = _mm512_loadu_ps(sums + r * lds + 16);
+  }
+  for (int64_t i = i0; i < i1; ++i) {
+    const __m512bh w0 = load_bh(Wh + i * 2 * kPanel), w1 = load_bh(Wh + i * 2 * kPanel + kPanel);
+    for (int r = 0; r < Rows; ++r) {
+      uint32_t d;
+      std::memcpy(&d, dRb + r * ldr + 2 * i, sizeof d);
+      const __m512bh x = broadcast_pair(d);
+      a0[r] = _mm512_dpbf16_ps(a0[r], w0, x);
+      a1[r] = _mm512_dpbf16_ps(a1[r], w1, x);
     }
   }
-  for (int r = 0; r < RI; ++r)
-    for (int k = 0; k < RK; ++k) _mm512_storeu_ps(sums + (r * H + k) * 16, a[r][k]);
+  for (int r = 0; r < Rows; ++r) {
+    _mm512_storeu_ps(sums + r * lds, a0[r]);
+    _mm512_storeu_ps(sums + r * lds + 16, a1[r]);
+  }
 }
 
 // dW panel rows k0 .. k0 + Rows: sum over pairs of edges of (dR[2i][j], dR[2i+1][j]) .
@@ -157,6 +170,63 @@ SE3T_BF16_INLINE void weight_grad_tile(const uint32_t* he, int64_t H, const uint
   }
 }
 
+// Runs tile<Rows>(r0, args...) over the row tiles of n rows (packed::row_tiles). Tile is a
+// class with a static template `run`: a lambda would be compiled without AVX512-BF16.
+template <typename Tile, int Rows, typename... Args>
+SE3T_BF16_INLINE void run_rows(int64_t r0, Args... args) {
+  Tile::template run<Rows>(r0, args...);
+}
+template <typename Tile, typename... Args>
+SE3T_BF16_INLINE void for_row_tiles(int64_t n, Args... args) {
+  const packed::RowTiles t = packed::row_tiles(n);
+  int64_t r0 = 0;
+  for (int64_t i = 0; i < t.full; ++i, r0 += kRows) run_rows<Tile, kRows>(r0, args...);
+  for (const int64_t rows : {t.first, t.second}) {
+    switch (rows) {
+      case 1:
+        run_rows<Tile, 1>(r0, args...);
+        break;
+      case 2:
+        run_rows<Tile, 2>(r0, args...);
+        break;
+      case 3:
+        run_rows<Tile, 3>(r0, args...);
+        break;
+      case 4:
+        run_rows<Tile, 4>(r0, args...);
+        break;
+      case 5:
+        run_rows<Tile, 5>(r0, args...);
+        break;
+      default:
+        break;
+    }
+    r0 += rows;
+  }
+}
+
+struct RadialTiles {
+  template <int Rows>
+  SE3T_BF16_INLINE static void run(int64_t r0, const uint32_t* hp, int64_t H2, const uint16_t* Wf,
+                                   const float* bp, float* R, int64_t ldr) {
+    radial_tile<Rows>(hp + r0 * H2, H2, Wf, bp, R + r0 * ldr, ldr);
+  }
+};
+struct HiddenTiles {
+  template <int Rows>
+  SE3T_BF16_INLINE static void run(int64_t r0, const uint16_t* dRb, int64_t ldr, const uint16_t* Wh,
+                                   int64_t i0, int64_t i1, float* sums, int64_t lds) {
+    hidden_grad_tile<Rows>(dRb + r0 * ldr, ldr, Wh, i0, i1, sums + r0 * lds, lds);
+  }
+};
+struct WeightTiles {
+  template <int Rows>
+  SE3T_BF16_INLINE static void run(int64_t k0, const uint32_t* he, int64_t H, const uint16_t* dRe,
+                                   int64_t ldr, int64_t pairs, float* dWp) {
+    weight_grad_tile<Rows>(he + k0, H, dRe, ldr, pairs, dWp + k0 * kPanel);
+  }
+};
+
 }  // namespace
 
 SE3T_BF16_TARGET void radial_block(const float* h, const PackedWeights& w, const float* bp,
@@ -171,28 +241,7 @@ SE3T_BF16_TARGET void radial_block(const float* h, const PackedWeights& w, const
     const uint16_t* Wf = w.forward.data() + p * H2 * 2 * kPanel;
     const float* bpp = bp + p * kPanel;
     float* Rp = R + p * kPanel;
-    int64_t r0 = 0;
-    for (; r0 + kRows <= nb; r0 += kRows)
-      radial_tile<kRows>(hp + r0 * H2, H2, Wf, bpp, Rp + r0 * ldr, ldr);
-    switch (nb - r0) {
-      case 1:
-        radial_tile<1>(hp + r0 * H2, H2, Wf, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 2:
-        radial_tile<2>(hp + r0 * H2, H2, Wf, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 3:
-        radial_tile<3>(hp + r0 * H2, H2, Wf, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 4:
-        radial_tile<4>(hp + r0 * H2, H2, Wf, bpp, Rp + r0 * ldr, ldr);
-        break;
-      case 5:
-        radial_tile<5>(hp + r0 * H2, H2, Wf, bpp, Rp + r0 * ldr, ldr);
-        break;
-      default:
-        break;
-    }
+    for_row_tiles<RadialTiles>(nb, hp, H2, Wf, bpp, Rp, ldr);
   }
 }
 
@@ -222,29 +271,17 @@ SE3T_BF16_TARGET void round_gradient(const float* dR, int64_t nb, int64_t Np, in
 
 SE3T_BF16_TARGET void hidden_grad_block(const BlockScratch& s, const PackedWeights& w, int64_t nb,
                                         int64_t ldr, float* sums, float* dh) {
-  const int64_t H = w.H, rows = (nb + 3) / 4 * 4, panels = w.Np / kPanel;
-  std::fill(sums, sums + rows * H * 16, 0.0f);
-  for (int64_t c = 0; c < panels; c += kChunk) {
-    const int64_t nc = std::min(kChunk, panels - c);
-    for (int64_t i0 = 0; i0 < rows; i0 += 4) {
-      const uint16_t* dRc = s.dR_rows.data() + i0 * ldr + c * kPanel;
-      const uint16_t* Wc = w.rows.data() + c * H * kPanel;
-      float* S = sums + i0 * H * 16;
-      int64_t k0 = 0;
-      for (; k0 + 4 <= H; k0 += 4)
-        hidden_grad_tile<4>(dRc, ldr, Wc + k0 * kPanel, H, nc, S + k0 * 16);
-      for (; k0 + 2 <= H; k0 += 2)
-        hidden_grad_tile<2>(dRc, ldr, Wc + k0 * kPanel, H, nc, S + k0 * 16);
-      for (; k0 < H; ++k0) hidden_grad_tile<1>(dRc, ldr, Wc + k0 * kPanel, H, nc, S + k0 * 16);
-    }
+  const int64_t H = w.H, Q = hidden_panels(H), lds = Q * kPanel, pairs = w.Np / 2;
+  std::fill(sums, sums + nb * lds, 0.0f);
+  for (int64_t c = 0; c < pairs; c += kChunk) {
+    const int64_t c1 = std::min(pairs, c + kChunk);
+    for (int64_t q = 0; q < Q; ++q)
+      for_row_tiles<HiddenTiles>(nb, s.dR_rows.data(), ldr,
+                                 w.hidden.data() + q * pairs * 2 * kPanel, c, c1, sums + q * kPanel,
+                                 lds);
   }
   for (int64_t i = 0; i < nb; ++i)
-    for (int64_t k = 0; k < H; ++k) {
-      const float* v = sums + (i * H + k) * 16;
-      float t = 0;
-      for (int j = 0; j < 16; ++j) t += v[j];
-      dh[i * H + k] = t;
-    }
+    for (int64_t k = 0; k < H; ++k) dh[i * H + k] = sums[i * lds + k];
 }
 
 SE3T_BF16_TARGET void weight_grad_block(const float* h, const float* dR, BlockScratch& s,
@@ -259,28 +296,7 @@ SE3T_BF16_TARGET void weight_grad_block(const float* h, const float* dR, BlockSc
   for (int64_t p = 0; p < Np / kPanel; ++p) {
     const uint16_t* dRe = s.dR_edges.data() + p * kPanel * 2;
     float* dWpp = dWp + p * H * kPanel;
-    int64_t k0 = 0;
-    for (; k0 + kRows <= H; k0 += kRows)
-      weight_grad_tile<kRows>(he + k0, H, dRe, ldr, pairs, dWpp + k0 * kPanel);
-    switch (H - k0) {
-      case 1:
-        weight_grad_tile<1>(he + k0, H, dRe, ldr, pairs, dWpp + k0 * kPanel);
-        break;
-      case 2:
-        weight_grad_tile<2>(he + k0, H, dRe, ldr, pairs, dWpp + k0 * kPanel);
-        break;
-      case 3:
-        weight_grad_tile<3>(he + k0, H, dRe, ldr, pairs, dWpp + k0 * kPanel);
-        break;
-      case 4:
-        weight_grad_tile<4>(he + k0, H, dRe, ldr, pairs, dWpp + k0 * kPanel);
-        break;
-      case 5:
-        weight_grad_tile<5>(he + k0, H, dRe, ldr, pairs, dWpp + k0 * kPanel);
-        break;
-      default:
-        break;
-    }
+    for_row_tiles<WeightTiles>(H, he, H, dRe, ldr, pairs, dWpp);
   }
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t j = 0; j < Np; ++j) db[j] += dR[i * ldr + j];

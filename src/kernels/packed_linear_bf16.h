@@ -27,10 +27,11 @@ float widen(uint16_t x);
 // Wp [Np / 32][H][32] of packed::pack_weights:
 //   forward [Np / 32][H2][32][2]: pairs of hidden units per column, for R = h W^T (H2 = H / 2
 //           rounded up, the odd unit paired with zero);
-//   rows    [Np / 32][H][32]: the panels themselves, for dh = dR W.
+//   hidden  [ceil(H / 32)][Np / 2][32][2]: panels of 32 hidden units, pairs of columns per
+//           unit, for dh = dR W (units past H zero).
 struct PackedWeights {
   int64_t H = 0, H2 = 0, Np = 0;
-  std::vector<uint16_t> forward, rows;
+  std::vector<uint16_t> forward, hidden;
 };
 PackedWeights pack(const float* Wp, int64_t Np, int64_t H);
 
@@ -51,7 +52,7 @@ void radial_block(const float* h, const PackedWeights& w, const float* bp, int64
 // Rounds the block's dR [nb][ldr] (padding columns zero) into s for the two gradients below.
 void round_gradient(const float* dR, int64_t nb, int64_t Np, int64_t ldr, BlockScratch& s);
 
-// dh [nb][H] = dR W, from s.dR_rows; sums is [nb rounded up to 4][H][16] float scratch.
+// dh [nb][H] = dR W, from s.dR_rows; sums is [nb][32 ceil(H / 32)] float scratch.
 void hidden_grad_block(const BlockScratch& s, const PackedWeights& w, int64_t nb, int64_t ldr,
                        float* sums, float* dh);
 

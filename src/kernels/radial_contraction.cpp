@@ -415,19 +415,16 @@ void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const 
   const int64_t Q = hidden_panels<T>(d.H);
   std::vector<T> Wh(size_t(dh && !wb ? d.N * Q * kPanel<T> : 0));
   if (!Wh.empty()) pack_hidden(W, d.N, d.H, Wh.data());
-  const int64_t B4 = (B + 3) / 4 * 4, L = 64 / sizeof(T);
   at::parallel_for(0, tasks, 1, [&](int64_t t_begin, int64_t t_end) {
     // R and dR: every value read is written first, except dR's padding columns, which the
     // packed kernels read (against zero weights) and which must be finite: zeroed here.
-    const Buffer<T> R(want_dX ? B * ldr : 0), dR(B4 * ldr);
+    const Buffer<T> R(want_dX ? B * ldr : 0), dR(B * ldr);
     const Buffer<T> Xb(src.fused() ? B * d.K * d.M : 0),
         dXb(src.fused() && want_dX ? B * d.K * d.M : 0);
-    for (int64_t i = 0; i < B4; ++i)
+    for (int64_t i = 0; i < B; ++i)
       std::fill(dR.data() + i * ldr + d.N, dR.data() + (i + 1) * ldr, T(0));
-    std::vector<T> sums(size_t(!dh  ? 0
-                               : wb ? B4 * d.H * L
-                                    : B * Q * kPanel<T>)),
-        Xt(size_t(d.M * d.K)), dXt(size_t(want_dX ? d.M * d.K : 0));
+    std::vector<T> sums(size_t(dh ? B * Q * kPanel<T> : 0)), Xt(size_t(d.M * d.K)),
+        dXt(size_t(want_dX ? d.M * d.K : 0));
     std::optional<bf16::BlockScratch> s;
     if (bf16) s.emplace(B, d.H, ldr, /*gradients=*/true);
     for (int64_t t = t_begin; t < t_end; ++t) {

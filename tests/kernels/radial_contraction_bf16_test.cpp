@@ -40,10 +40,12 @@ struct Case {
 
 // Odd H (the zero partner of the last hidden unit), odd E (the zero partner of the last edge
 // in the weight gradient), E mod 6 = 0 .. 5 (the forward tiles), E not a multiple of 4 (the
-// hidden gradient's tiles), C_out K not a multiple of 32 (padded panels), several blocks.
+// hidden gradient's tiles), C_out K not a multiple of 32 (padded panels), several blocks,
+// H = 37 (a second, part panel of hidden units) and C_out K > 1,024 (column chunks).
 const std::vector<Case> kCases = {{1, 1, 1, 1, 1},    {7, 8, 2, 9, 7},     {33, 32, 4, 24, 5},
                                   {97, 16, 8, 40, 7}, {5, 32, 32, 512, 7}, {13, 7, 21, 37, 3},
-                                  {300, 6, 1, 3, 1},  {11, 5, 29, 31, 5},  {16, 3, 5, 7, 3}};
+                                  {300, 6, 1, 3, 1},  {11, 5, 29, 31, 5},  {16, 3, 5, 7, 3},
+                                  {10, 37, 3, 7, 5}};
 
 // h and W random; X and the output cotangent g small integers, so dR = g X^T is an integer
 // that bfloat16 holds exactly and the rounded factors of every product are unambiguous.
