@@ -20,6 +20,8 @@
 #include <set>
 #include <string>
 
+#include "se3t/util/fma_peak.h"
+
 namespace {
 
 constexpr int64_t kN = 1024;
@@ -118,41 +120,17 @@ void BM_ReferenceSgemm(benchmark::State& state) {
 }
 BENCHMARK(BM_ReferenceSgemm)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
-// The core's float32 multiply-add peak, the yardstick of the kernels' GFLOP/s: 12 independent
-// 512-bit multiply-adds per iteration (16 lanes x 2 FLOPs each), enough to cover the latency of
-// two pipes, in inline assembly so the compiler cannot merge or spill them. One thread (run it
-// on an idle machine). x86-64 with AVX-512F only; skipped elsewhere.
-#if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f"))) void fma_peak_loop(int64_t n) {
-  __asm__ volatile("vxorps %%xmm0, %%xmm0, %%xmm0\n\tvmovaps %%zmm0, %%zmm1" ::: "xmm0", "xmm1");
-  for (int64_t i = 0; i < n; ++i) {
-    __asm__ volatile(
-        "vfmadd231ps %%zmm0, %%zmm1, %%zmm4\n\tvfmadd231ps %%zmm0, %%zmm1, %%zmm5\n\t"
-        "vfmadd231ps %%zmm0, %%zmm1, %%zmm6\n\tvfmadd231ps %%zmm0, %%zmm1, %%zmm7\n\t"
-        "vfmadd231ps %%zmm0, %%zmm1, %%zmm8\n\tvfmadd231ps %%zmm0, %%zmm1, %%zmm9\n\t"
-        "vfmadd231ps %%zmm0, %%zmm1, %%zmm10\n\tvfmadd231ps %%zmm0, %%zmm1, %%zmm11\n\t"
-        "vfmadd231ps %%zmm0, %%zmm1, %%zmm12\n\tvfmadd231ps %%zmm0, %%zmm1, %%zmm13\n\t"
-        "vfmadd231ps %%zmm0, %%zmm1, %%zmm14\n\tvfmadd231ps %%zmm0, %%zmm1, %%zmm15" ::
-            : "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
-              "xmm14", "xmm15");
-  }
-}
-#endif
-
+// The core's float32 multiply-add peak, the yardstick of the kernels' GFLOP/s
+// (util/fma_peak.h, as `se3t bench` reports it). One thread; run it on an idle machine.
 void BM_PeakFmaFloat32(benchmark::State& state) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx512f")) {
-    constexpr int64_t kIterations = 1 << 20;
-    for (auto _ : state) fma_peak_loop(kIterations);
-    state.counters["FLOP/s"] = benchmark::Counter(kIterations * 12.0 * 32.0,
-                                                  benchmark::Counter::kIsIterationInvariantRate);
-    state.SetLabel("12 independent 512-bit FMAs per iteration, 1 thread");
+  double gflops = 0;
+  for (auto _ : state) gflops = se3t::fma_peak_gflops();
+  if (gflops <= 0) {
+    state.SkipWithError("no AVX-512F or AVX2+FMA on this CPU");
     return;
   }
-#endif
-  state.SkipWithError("needs x86-64 with AVX-512F");
-  for (auto _ : state) {
-  }
+  state.counters["GFLOP/s"] = gflops;
+  state.SetLabel(se3t::fma_peak_instructions());
 }
 BENCHMARK(BM_PeakFmaFloat32)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -46,6 +46,9 @@ Fields:
                     k for the basis products (nJ = 2 min(k,l) + 1). Radial: 2 E (h(1+A) + h^2 +
                     h W) for an MLP of width h over 1 + A inputs. Gathers, aggregation and
                     softmax are not counted, so GFLOP/s is a lower bound on the arithmetic rate.
+  peak              one core's float32 multiply-add rate, measured when the bench starts (~30
+                    ms of independent AVX-512 or AVX2 multiply-adds; a busy core reads low),
+                    and the contraction's GFLOP/s as a share of threads x that peak
   peak RSS          resident memory peak during the workload (VmHWM, reset before it), its
                     increase over the resident memory before it, and the process peak
                     (getrusage ru_maxrss)

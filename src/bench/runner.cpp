@@ -20,6 +20,7 @@
 #include "se3t/nn/radial_precision.h"
 #include "se3t/so3/equivariant_basis.h"
 #include "se3t/util/check.h"
+#include "se3t/util/fma_peak.h"
 #include "se3t/util/json.h"
 
 namespace se3t::bench {
@@ -158,6 +159,9 @@ BenchResult run_benchmark(const Workload& workload, const BenchOptions& options,
                                           : RadialPrecision::kFloat32);
   r.threads = at::get_num_threads();
   r.blas = blas_kernels();
+  // Measured once per process, before the first workload runs.
+  static const double peak = fma_peak_gflops();
+  r.fma_peak_gflops = peak;
   r.steps = options.steps;
   r.nodes = workload.num_nodes();
 
@@ -227,6 +231,8 @@ BenchResult run_benchmark(const Workload& workload, const BenchOptions& options,
   if (r.phase_ms[contraction] > 0)
     r.contraction_gflops = r.contraction_flops / (r.phase_ms[contraction] * 1e6);
   if (r.phase_ms[radial] > 0) r.radial_gflops = r.radial_flops / (r.phase_ms[radial] * 1e6);
+  if (r.fma_peak_gflops > 0)
+    r.contraction_peak_fraction = r.contraction_gflops / (r.fma_peak_gflops * double(r.threads));
   r.edges_per_s = r.forward_ms > 0 ? r.edges / (r.forward_ms * 1e-3) : 0;
 
   // Forward (recording) + backward of the sum of squared outputs.
@@ -439,6 +445,14 @@ void print_result(std::ostream& out, const BenchResult& r) {
                 r.contraction_flops * 1e-9, r.contraction_gflops, r.radial_flops * 1e-9,
                 r.radial_gflops);
   out << buf;
+  if (r.fma_peak_gflops > 0) {
+    std::snprintf(buf, sizeof(buf),
+                  "  float32 multiply-add peak %.0f GFLOP/s per core (%s, measured): contraction "
+                  "at %.0f%% of %lld x peak\n",
+                  r.fma_peak_gflops, fma_peak_instructions(), 100.0 * r.contraction_peak_fraction,
+                  static_cast<long long>(r.threads));
+    out << buf;
+  }
   std::snprintf(buf, sizeof(buf),
                 "  peak RSS %.0f MiB (+%.0f MiB over %.0f MiB before; estimate %.0f MiB); "
                 "process peak %.0f MiB\n",
@@ -514,6 +528,8 @@ void json_result(std::ostringstream& o, const BenchResult& r) {
     << ", \"train_edges_per_s\": " << json_number(r.train_edges_per_s)
     << ", \"contraction_flops\": " << json_number(r.contraction_flops)
     << ", \"contraction_gflops_per_s\": " << json_number(r.contraction_gflops)
+    << ", \"fma_peak_gflops_per_core\": " << json_number(r.fma_peak_gflops)
+    << ", \"contraction_peak_fraction\": " << json_number(r.contraction_peak_fraction)
     << ", \"radial_flops\": " << json_number(r.radial_flops)
     << ", \"radial_gflops_per_s\": " << json_number(r.radial_gflops)
     << ", \"peak_rss_mb\": " << json_number(r.peak_rss_mb)

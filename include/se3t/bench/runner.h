@@ -50,6 +50,10 @@ struct BenchResult {
   double contraction_flops = 0;  // explicit count per forward step
   double radial_flops = 0;
   double contraction_gflops = 0;  // contraction_flops / contraction phase time
+  // One core's float32 multiply-add peak (util/fma_peak.h, measured once per process; 0: not
+  // known on this CPU) and the contraction's rate as a share of threads x that peak.
+  double fma_peak_gflops = 0;
+  double contraction_peak_fraction = 0;
   double radial_gflops = 0;
   double edges_per_s = 0;          // edges / forward time
   double train_edges_per_s = 0;    // edges / forward+backward time
