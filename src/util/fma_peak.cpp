@@ -20,12 +20,13 @@ namespace {
   "vxorps %%xmm10, %%xmm10, %%xmm10\n\tvxorps %%xmm11, %%xmm11, %%xmm11\n\t" \
   "vxorps %%xmm12, %%xmm12, %%xmm12\n\tvxorps %%xmm13, %%xmm13, %%xmm13\n\t" \
   "vxorps %%xmm14, %%xmm14, %%xmm14\n\tvxorps %%xmm15, %%xmm15, %%xmm15\n\t"
+// clang-format off
 #define SE3T_FMA(R, D) "vfmadd231ps %%" R "0, %%" R "1, %%" R D "\n\t"
-#define SE3T_FMA12(R)                                                                   \
-  SE3T_FMA(R, "4")                                                                      \
-  SE3T_FMA(R, "5")                                                                      \
-  SE3T_FMA(R, "6") SE3T_FMA(R, "7") SE3T_FMA(R, "8") SE3T_FMA(R, "9") SE3T_FMA(R, "10") \
-      SE3T_FMA(R, "11") SE3T_FMA(R, "12") SE3T_FMA(R, "13") SE3T_FMA(R, "14") SE3T_FMA(R, "15")
+#define SE3T_FMA12(R)                                                                  \
+  SE3T_FMA(R, "4") SE3T_FMA(R, "5") SE3T_FMA(R, "6") SE3T_FMA(R, "7") SE3T_FMA(R, "8") \
+  SE3T_FMA(R, "9") SE3T_FMA(R, "10") SE3T_FMA(R, "11") SE3T_FMA(R, "12")               \
+  SE3T_FMA(R, "13") SE3T_FMA(R, "14") SE3T_FMA(R, "15")
+// clang-format on
 #define SE3T_CLOBBERS                                                                        \
   "xmm0", "xmm1", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
       "xmm13", "xmm14", "xmm15", "cc"
