@@ -93,25 +93,32 @@ void pack_weights(const T* W, const T* b, int64_t N, int64_t H, int64_t c_out, T
   }
 }
 
+// The register tile of all three kernels' products with W: for Rows rows r,
+// out_r = init_r + sum_{i in [i0, i1)} A[r][i] W[i] over two vectors of columns (W[i] holds
+// 2 L values, A[r][i] is broadcast): 2 Rows sums in flight, one broadcast and two vector loads
+// of W per 2 Rows multiply-adds. init_r is init + r ldi (ldi = 0: one row for all).
 template <typename T, int Rows>
-SE3T_INLINE void radial_tile(const T* h, int64_t H, const T* Wp, const T* bp, T* R, int64_t ldr) {
+SE3T_INLINE void broadcast_tile(const T* A, int64_t lda, const T* W, int64_t i0, int64_t i1,
+                                const T* init, int64_t ldi, T* out, int64_t ldo) {
   constexpr int L = 64 / sizeof(T);
   using V = typename simd::Vec<T, L>::type;
-  const V b0 = *reinterpret_cast<const V*>(bp), b1 = *reinterpret_cast<const V*>(bp + L);
   V acc0[Rows], acc1[Rows];
-  for (int r = 0; r < Rows; ++r) acc0[r] = b0, acc1[r] = b1;
-  for (int64_t k = 0; k < H; ++k) {
-    const V w0 = *reinterpret_cast<const V*>(Wp + k * 2 * L);
-    const V w1 = *reinterpret_cast<const V*>(Wp + k * 2 * L + L);
+  for (int r = 0; r < Rows; ++r) {
+    acc0[r] = *reinterpret_cast<const V*>(init + r * ldi);
+    acc1[r] = *reinterpret_cast<const V*>(init + r * ldi + L);
+  }
+  for (int64_t i = i0; i < i1; ++i) {
+    const V w0 = *reinterpret_cast<const V*>(W + i * 2 * L);
+    const V w1 = *reinterpret_cast<const V*>(W + i * 2 * L + L);
     for (int r = 0; r < Rows; ++r) {
-      const T hk = h[r * H + k];
-      acc0[r] += hk * w0;
-      acc1[r] += hk * w1;
+      const T a = A[r * lda + i];
+      acc0[r] += a * w0;
+      acc1[r] += a * w1;
     }
   }
   for (int r = 0; r < Rows; ++r) {
-    *reinterpret_cast<V*>(R + r * ldr) = acc0[r];
-    *reinterpret_cast<V*>(R + r * ldr + L) = acc1[r];
+    *reinterpret_cast<V*>(out + r * ldo) = acc0[r];
+    *reinterpret_cast<V*>(out + r * ldo + L) = acc1[r];
   }
 }
 
@@ -123,8 +130,10 @@ SE3T_INLINE void radial_block(const T* h, const T* Wp, const T* bp, int64_t nb, 
     const T* Wpp = Wp + p * H * P;
     const T* bpp = bp + p * P;
     T* Rp = R + p * P;
+    // R rows: h [nb, H] against the panel's H rows of 2 L columns, from the bias.
     for_row_tiles(nb, [&](int64_t r0, auto rows) SE3T_INLINE_LAMBDA {
-      radial_tile<T, decltype(rows)::value>(h + r0 * H, H, Wpp, bpp, Rp + r0 * ldr, ldr);
+      broadcast_tile<T, decltype(rows)::value>(h + r0 * H, H, Wpp, 0, H, bpp, 0, Rp + r0 * ldr,
+                                               ldr);
     });
   }
 }
@@ -196,31 +205,6 @@ void pack_hidden(const T* W, int64_t N, int64_t H, T* Wh) {
         Wh[(q * N + n) * P + j] = q * P + j < H ? W[n * H + q * P + j] : T(0);
 }
 
-template <typename T, int Rows>
-SE3T_INLINE void hidden_grad_tile(const T* dR, int64_t ldr, const T* Wh, int64_t n0, int64_t n1,
-                                  T* sums, int64_t lds) {
-  constexpr int L = 64 / sizeof(T);
-  using V = typename simd::Vec<T, L>::type;
-  V acc0[Rows], acc1[Rows];
-  for (int r = 0; r < Rows; ++r) {
-    acc0[r] = *reinterpret_cast<const V*>(sums + r * lds);
-    acc1[r] = *reinterpret_cast<const V*>(sums + r * lds + L);
-  }
-  for (int64_t n = n0; n < n1; ++n) {
-    const V w0 = *reinterpret_cast<const V*>(Wh + n * 2 * L);
-    const V w1 = *reinterpret_cast<const V*>(Wh + n * 2 * L + L);
-    for (int r = 0; r < Rows; ++r) {
-      const T d = dR[r * ldr + n];
-      acc0[r] += d * w0;
-      acc1[r] += d * w1;
-    }
-  }
-  for (int r = 0; r < Rows; ++r) {
-    *reinterpret_cast<V*>(sums + r * lds) = acc0[r];
-    *reinterpret_cast<V*>(sums + r * lds + L) = acc1[r];
-  }
-}
-
 // sums: scratch of nb hidden_panels(H) kPanel values.
 template <typename T>
 SE3T_INLINE void hidden_grad_block(const T* dR, const T* Wh, int64_t nb, int64_t H, int64_t N,
@@ -232,8 +216,9 @@ SE3T_INLINE void hidden_grad_block(const T* dR, const T* Wh, int64_t nb, int64_t
     const int64_t c1 = std::min(N, c + kChunk);
     for (int64_t q = 0; q < Q; ++q) {
       for_row_tiles(nb, [&](int64_t r0, auto rows) SE3T_INLINE_LAMBDA {
-        hidden_grad_tile<T, decltype(rows)::value>(dR + r0 * ldr, ldr, Wh + q * N * P, c, c1,
-                                                   sums + r0 * lds + q * P, lds);
+        T* S = sums + r0 * lds + q * P;
+        broadcast_tile<T, decltype(rows)::value>(dR + r0 * ldr, ldr, Wh + q * N * P, c, c1, S, lds,
+                                                 S, lds);
       });
     }
   }
