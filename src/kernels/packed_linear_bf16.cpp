@@ -43,13 +43,9 @@ float widen(uint16_t x) {
 }
 
 namespace {
-constexpr int64_t kPanel = 32;   // float columns per panel, as packed::kPanel<float>
+constexpr int64_t kPanel = packed::kPanel<float>;  // float columns per panel
 using packed::kRows;             // edges (forward, hidden gradient) or hidden units per tile
 constexpr int64_t kChunk = 512;  // pairs of columns per pass of the hidden gradient
-
-int64_t hidden_panels(int64_t H) {
-  return (H + kPanel - 1) / kPanel;
-}
 
 uint32_t pair(uint16_t lo, uint16_t hi) {
   return uint32_t(lo) | uint32_t(hi) << 16;
@@ -63,7 +59,8 @@ PackedWeights pack(const float* Wp, int64_t Np, int64_t H) {
   w.Np = Np;
   const int64_t panels = Np / kPanel, pairs = Np / 2;
   w.forward.assign(size_t(panels * w.H2 * kPanel * 2), 0);  // the odd unit's partner stays 0
-  w.hidden.assign(size_t(hidden_panels(H) * pairs * kPanel * 2), 0);  // units past H stay 0
+  w.hidden.assign(size_t(packed::hidden_panels<float>(H) * pairs * kPanel * 2),
+                  0);  // units past H stay 0
   for (int64_t p = 0; p < panels; ++p)
     for (int64_t k = 0; k < H; ++k)
       for (int64_t j = 0; j < kPanel; ++j) {
@@ -78,8 +75,8 @@ PackedWeights pack(const float* Wp, int64_t Np, int64_t H) {
 BlockScratch::BlockScratch(int64_t nb, int64_t H, int64_t ldr, bool gradients)
     : h_pairs(size_t(nb * ((H + 1) / 2))),
       h_edges(size_t(gradients ? (nb + 1) / 2 * H : 0)),
-      dR_rows(size_t(gradients ? (nb + 3) / 4 * 4 * ldr : 0)),
-      dR_edges(size_t(gradients ? (nb + 3) / 4 * 2 * ldr * 2 : 0)) {}
+      dR_rows(size_t(gradients ? (nb + 1) / 2 * 2 * ldr : 0)),
+      dR_edges(size_t(gradients ? (nb + 1) / 2 * ldr * 2 : 0)) {}
 
 #ifdef SE3T_HAS_BF16_KERNELS
 
@@ -254,7 +251,7 @@ SE3T_BF16_TARGET void round_gradient(const float* dR, int64_t nb, int64_t Np, in
     hi_idx[2 * i] = int16_t(16 + i), hi_idx[2 * i + 1] = int16_t(48 + i);
   }
   const __m512i lo = _mm512_load_si512(lo_idx), hi = _mm512_load_si512(hi_idx);
-  const int64_t rows = (nb + 3) / 4 * 4;
+  const int64_t rows = (nb + 1) / 2 * 2;  // pairs of edges, the odd edge's partner zero
   for (int64_t i = 0; i < rows; i += 2) {
     uint16_t* rows_out = s.dR_rows.data() + i * ldr;
     uint16_t* edges_out = s.dR_edges.data() + (i / 2) * ldr * 2;
@@ -271,7 +268,7 @@ SE3T_BF16_TARGET void round_gradient(const float* dR, int64_t nb, int64_t Np, in
 
 SE3T_BF16_TARGET void hidden_grad_block(const BlockScratch& s, const PackedWeights& w, int64_t nb,
                                         int64_t ldr, float* sums, float* dh) {
-  const int64_t H = w.H, Q = hidden_panels(H), lds = Q * kPanel, pairs = w.Np / 2;
+  const int64_t H = w.H, Q = packed::hidden_panels<float>(H), lds = Q * kPanel, pairs = w.Np / 2;
   std::fill(sums, sums + nb * lds, 0.0f);
   for (int64_t c = 0; c < pairs; c += kChunk) {
     const int64_t c1 = std::min(pairs, c + kChunk);

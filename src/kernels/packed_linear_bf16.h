@@ -40,8 +40,8 @@ PackedWeights pack(const float* Wp, int64_t Np, int64_t H);
 struct BlockScratch {
   std::vector<uint32_t> h_pairs;   // [nb][H2]: h rounded, pairs of hidden units
   std::vector<uint32_t> h_edges;   // [nb / 2][H]: h rounded, pairs of edges
-  std::vector<uint16_t> dR_rows;   // [nb rounded up to 4][ldr]: dR rounded
-  std::vector<uint16_t> dR_edges;  // [nb / 2][ldr][2]: dR rounded, pairs of edges
+  std::vector<uint16_t> dR_rows;   // [nb rounded up to 2][ldr]: dR rounded
+  std::vector<uint16_t> dR_edges;  // [nb / 2 rounded up][ldr][2]: dR rounded, pairs of edges
   BlockScratch(int64_t nb, int64_t H, int64_t ldr, bool gradients);
 };
 

@@ -404,12 +404,15 @@ void backward_kernel(const T* h, const FeatureSource<T>& src, const T* W, const 
   const int64_t B = block_edges(d), Np = padded_columns<T>(d.N), ldr = row_stride<T>(d.N);
   const bool want_dX = src.fused() ? src.grads : dX != nullptr;
   const bool need_params = acc != nullptr;
-  std::vector<T> Wp(size_t(want_dX || dh ? Np * d.H : 0)), bp(size_t(want_dX || dh ? Np : 0));
-  if (want_dX || dh) pack_weights(W, b, d.N, d.H, /*c_out=*/int64_t(0), Wp.data(), bp.data());
   bf16 = bf16 && std::is_same_v<T, float>;
+  // W's panels serve the recomputed R, and the bfloat16 layouts are made from them; the
+  // float hidden gradient packs W its own way (Wh below).
+  const bool panels = want_dX || (bf16 && dh);
+  std::vector<T> Wp(size_t(panels ? Np * d.H : 0)), bp(size_t(panels ? Np : 0));
+  if (panels) pack_weights(W, b, d.N, d.H, /*c_out=*/int64_t(0), Wp.data(), bp.data());
   std::optional<bf16::PackedWeights> wb;
   if constexpr (std::is_same_v<T, float>) {
-    if (bf16 && (want_dX || dh)) wb = bf16::pack(Wp.data(), Np, d.H);
+    if (bf16 && panels) wb = bf16::pack(Wp.data(), Np, d.H);
   }
   // W again for the hidden gradient, in panels of hidden units (packed_linear.h).
   const int64_t Q = hidden_panels<T>(d.H);
